@@ -76,7 +76,7 @@ class AnnotationSet:
             raise KeyError(f"aid {aid} is not in {self.path}; known aids: {known}") from None
 
 
-class _Invalid(ValueError):
+class _FieldError(ValueError):
     """A field of one annotation is invalid; the message names the field."""
 
 
@@ -99,7 +99,7 @@ def load_annotations(path: str | Path) -> AnnotationSet:
         aid = raw.get("id", f"#{position}") if isinstance(raw, dict) else f"#{position}"
         try:
             annot = _parse_annotation(raw, path, images, species)
-        except _Invalid as err:
+        except _FieldError as err:
             message = f"{path.name}: skipped annotation aid={aid}: {err}"
             log.warning(message)
             result.problems.append(message)
@@ -147,20 +147,20 @@ def _index_images(path: Path, raw_images: Iterable[Any]) -> dict[str, dict]:
 
 def _parse_annotation(raw: Any, path: Path, images: dict, species: dict) -> Annotation:
     if not isinstance(raw, dict):
-        raise _Invalid("entry is not an object")
+        raise _FieldError("entry is not an object")
     if "id" not in raw:
-        raise _Invalid("field 'id' is missing")
+        raise _FieldError("field 'id' is missing")
     aid = raw["id"]
     if not isinstance(aid, int | str) or isinstance(aid, bool):
-        raise _Invalid(f"field 'id' must be an integer or a string, not {aid!r}")
+        raise _FieldError(f"field 'id' must be an integer or a string, not {aid!r}")
 
     image = images.get(str(raw.get("image_id")))
     if image is None:
-        raise _Invalid(f"field 'image_id' ({raw.get('image_id')!r}) names no entry in 'images'")
+        raise _FieldError(f"field 'image_id' ({raw.get('image_id')!r}) names no entry in 'images'")
 
     code = species.get(str(raw.get("category_id")))
     if not isinstance(code, str) or not code:
-        raise _Invalid(f"field 'category_id' ({raw.get('category_id')!r}) names no category")
+        raise _FieldError(f"field 'category_id' ({raw.get('category_id')!r}) names no category")
 
     bbox = _parse_bbox(raw.get("bbox"))
     theta = _parse_theta(raw.get("theta", 0.0))
@@ -185,17 +185,17 @@ def _parse_annotation(raw: Any, path: Path, images: dict, species: dict) -> Anno
 
 def _parse_bbox(value: Any) -> tuple[float, float, float, float]:
     if value is None:
-        raise _Invalid("field 'bbox' is missing")
+        raise _FieldError("field 'bbox' is missing")
     if not isinstance(value, list | tuple) or len(value) != 4:
-        raise _Invalid(f"field 'bbox' must be [x, y, w, h], not {value!r}")
+        raise _FieldError(f"field 'bbox' must be [x, y, w, h], not {value!r}")
     try:
         x, y, w, h = (float(v) for v in value)
     except (TypeError, ValueError):
-        raise _Invalid(f"field 'bbox' must hold four numbers, not {value!r}") from None
+        raise _FieldError(f"field 'bbox' must hold four numbers, not {value!r}") from None
     if not all(math.isfinite(v) for v in (x, y, w, h)):
-        raise _Invalid(f"field 'bbox' must hold finite numbers, not {value!r}")
+        raise _FieldError(f"field 'bbox' must hold finite numbers, not {value!r}")
     if w <= 0 or h <= 0:
-        raise _Invalid(f"field 'bbox' {value!r} has no area: width and height must be > 0")
+        raise _FieldError(f"field 'bbox' {value!r} has no area: width and height must be > 0")
     return (x, y, w, h)
 
 
@@ -205,9 +205,9 @@ def _parse_theta(value: Any) -> float:
     try:
         theta = float(value)
     except (TypeError, ValueError):
-        raise _Invalid(f"field 'theta' must be a number of radians, not {value!r}") from None
+        raise _FieldError(f"field 'theta' must be a number of radians, not {value!r}") from None
     if not math.isfinite(theta):
-        raise _Invalid(f"field 'theta' must be finite, not {value!r}")
+        raise _FieldError(f"field 'theta' must be finite, not {value!r}")
     return theta
 
 
@@ -223,7 +223,7 @@ def _check_bbox_overlaps(bbox: tuple[float, float, float, float], size: tuple[in
     x, y, w, h = bbox
     width, height = size
     if x >= width or y >= height or x + w <= 0 or y + h <= 0:
-        raise _Invalid(
+        raise _FieldError(
             f"field 'bbox' {list(bbox)} lies outside the image ({width}x{height} px); "
             "redraw the box"
         )
@@ -248,5 +248,7 @@ def _parse_time(value: Any, path: Path, aid: Any) -> datetime | None:
                 return datetime.strptime(value.strip(), fmt)
             except ValueError:
                 continue
-    log.warning("%s: aid=%s: unreadable date_captured %r, treated as unknown", path.name, aid, value)
+    log.warning(
+        "%s: aid=%s: unreadable date_captured %r, treated as unknown", path.name, aid, value
+    )
     return None

@@ -35,16 +35,13 @@ class Photo:
         return (self.pixels.shape[1], self.pixels.shape[0])
 
 
-def load_photo(path: str | Path, expected_size: tuple[int, int] | None = None) -> Photo:
-    """Read and decode a photo.
-
-    EXIF orientation is applied, unless the annotation file's ``width`` and
-    ``height`` say that the boxes were drawn on the unrotated pixels.
+def read_photo_file(path: str | Path) -> tuple[bytes, str]:
+    """Read a photo file's bytes and hash them (blake2b, hex), without decoding.
 
     Raises
     ------
     ImageLoadError
-        The file is missing, unreadable or not a decodable image.
+        The file is missing or unreadable.
     """
     path = Path(path)
     if not path.exists():
@@ -56,7 +53,22 @@ def load_photo(path: str | Path, expected_size: tuple[int, int] | None = None) -
         data = path.read_bytes()
     except OSError as err:
         raise ImageLoadError(f"Cannot read image {path}: {err.strerror}") from None
+    return data, hashlib.blake2b(data, digest_size=16).hexdigest()
 
+
+def decode_photo(
+    data: bytes, path: str | Path, expected_size: tuple[int, int] | None = None
+) -> np.ndarray:
+    """Decode photo bytes into a (H, W, 3) uint8 BGR array.
+
+    EXIF orientation is applied, unless the annotation file's ``width`` and
+    ``height`` show that the boxes were drawn on the unrotated pixels.
+
+    Raises
+    ------
+    ImageLoadError
+        The bytes are empty, corrupt or not an image.
+    """
     buffer = np.frombuffer(data, dtype=np.uint8)
     pixels = cv2.imdecode(buffer, cv2.IMREAD_COLOR) if buffer.size else None
     if pixels is None:
@@ -64,19 +76,33 @@ def load_photo(path: str | Path, expected_size: tuple[int, int] | None = None) -
             f"Cannot decode image {path}: the file is empty, corrupt or not an image. "
             "Replace it with a valid JPEG or PNG."
         )
-    if expected_size is not None and (pixels.shape[1], pixels.shape[0]) != tuple(expected_size):
-        unrotated = cv2.imdecode(buffer, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-        if unrotated is not None and (unrotated.shape[1], unrotated.shape[0]) == tuple(
-            expected_size
-        ):
-            pixels = unrotated
-        else:
-            log.warning(
-                "%s is %dx%d px but the annotation file says %dx%d; boxes may be misplaced",
-                path, pixels.shape[1], pixels.shape[0], *expected_size,
-            )
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    return Photo(path=path, pixels=pixels, content_hash=digest)
+    if expected_size is None or (pixels.shape[1], pixels.shape[0]) == tuple(expected_size):
+        return pixels
+
+    unrotated = cv2.imdecode(buffer, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    if unrotated is not None and (unrotated.shape[1], unrotated.shape[0]) == tuple(expected_size):
+        return unrotated
+    log.warning(
+        "%s is %dx%d px but the annotation file says %dx%d; boxes may be misplaced",
+        path,
+        pixels.shape[1],
+        pixels.shape[0],
+        *expected_size,
+    )
+    return pixels
+
+
+def load_photo(path: str | Path, expected_size: tuple[int, int] | None = None) -> Photo:
+    """Read and decode a photo. See ``decode_photo`` for EXIF orientation.
+
+    Raises
+    ------
+    ImageLoadError
+        The file is missing, unreadable or not a decodable image.
+    """
+    data, digest = read_photo_file(path)
+    pixels = decode_photo(data, path, expected_size)
+    return Photo(path=Path(path), pixels=pixels, content_hash=digest)
 
 
 @dataclass(frozen=True)

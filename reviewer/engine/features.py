@@ -42,9 +42,7 @@ class Features:
         if self.kpts.ndim != 2 or self.kpts.shape[1] != 6:
             raise ValueError(f"kpts must have shape (N, 6), got {self.kpts.shape}")
         if self.vecs.shape != (len(self.kpts), 128):
-            raise ValueError(
-                f"vecs must have shape ({len(self.kpts)}, 128), got {self.vecs.shape}"
-            )
+            raise ValueError(f"vecs must have shape ({len(self.kpts)}, 128), got {self.vecs.shape}")
         if self.vecs.dtype != np.uint8:
             raise ValueError(f"vecs must be uint8, got {self.vecs.dtype}")
 

@@ -1,0 +1,146 @@
+"""Which background model serves which species, and why.
+
+``models/models.json`` maps Wildbook species codes and their aliases to model
+files::
+
+    {
+      "generic": "background_generic.pt",
+      "species": {"zebra_plains": "background_zebra.pt"},
+      "aliases": {"equus_quagga": "zebra_plains"}
+    }
+
+Lookup order: the exact code, its alias, then the code with trailing taxonomy
+parts dropped one at a time (each shortened code tried exactly and as an alias),
+then the generic model. When no usable model file remains, foreground weighting
+is off and the choice carries a warning; it is never silent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewer import MODELS_DIR
+from reviewer.engine.errors import ModelLoadError, ReviewerError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The model used for one species, with the reason in words."""
+
+    species: str
+    model_name: str | None  # file stem; None when weighting is off
+    path: Path | None
+    reason: str  # e.g. "zebra_plains: no own model, using the generic model"
+    warning: str | None = None  # set when weighting is off or a model file was unusable
+
+    @property
+    def fg_weighting(self) -> bool:
+        """True when a model is available, so fgweights exist."""
+        return self.model_name is not None
+
+
+class ModelRegistry:
+    """Species -> background model lookup, with loaded models kept in memory."""
+
+    def __init__(self, models_dir: str | Path = MODELS_DIR, index_name: str = "models.json"):
+        self.models_dir = Path(models_dir)
+        self.index_path = self.models_dir / index_name
+        self._species: dict[str, str] = {}
+        self._aliases: dict[str, str] = {}
+        self._generic: str | None = None
+        self._index_problem: str | None = None
+        self._loaded: dict[Path, object] = {}
+        self._failed: dict[Path, str] = {}
+        self._lock = threading.Lock()
+        self._read_index()
+
+    def _read_index(self) -> None:
+        try:
+            data = json.loads(self.index_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            self._index_problem = f"model index {self.index_path} not found"
+            log.warning("%s; foreground weighting will be off", self._index_problem)
+            return
+        except (OSError, json.JSONDecodeError) as err:
+            self._index_problem = f"model index {self.index_path} is unreadable ({err})"
+            log.warning("%s; foreground weighting will be off", self._index_problem)
+            return
+        self._generic = data.get("generic") if isinstance(data.get("generic"), str) else None
+        self._species = {str(k): str(v) for k, v in (data.get("species") or {}).items()}
+        self._aliases = {str(k): str(v) for k, v in (data.get("aliases") or {}).items()}
+
+    def choose(self, species: str) -> ModelChoice:
+        """Pick the model for a species code and say why."""
+        code = species.strip().lower()
+        candidates = self._candidates(code)
+        problems: list[str] = []
+        for filename, why in candidates:
+            path = self.models_dir / filename
+            problem = self._check(path)
+            if problem is None:
+                warning = "; ".join(problems) if problems else None
+                return ModelChoice(species, path.stem, path, f"{species}: {why}", warning)
+            problems.append(problem)
+
+        problems = ([self._index_problem] if self._index_problem else []) + problems
+        detail = "; ".join(problems) or "no model is configured"
+        warning = f"Foreground weighting is OFF for {species}: {detail}."
+        log.warning(warning)
+        return ModelChoice(species, None, None, f"{species}: no usable model", warning)
+
+    def load(self, choice: ModelChoice):
+        """Return the loaded ``BackgroundModel`` of a choice, or None when weighting is off."""
+        if choice.path is None:
+            return None
+        with self._lock:
+            if choice.path not in self._loaded:
+                self._check_locked(choice.path)
+            return self._loaded.get(choice.path)
+
+    def _candidates(self, code: str) -> list[tuple[str, str]]:
+        """Return (filename, reason) pairs in lookup order."""
+        out: list[tuple[str, str]] = []
+        if code in self._species:
+            out.append((self._species[code], f"own model {Path(self._species[code]).stem}"))
+        elif self._aliases.get(code) in self._species:
+            target = self._aliases[code]
+            out.append((self._species[target], f"alias of {target}"))
+
+        parts = code.split("_")
+        for n in range(len(parts) - 1, 0, -1):
+            parent = "_".join(parts[:n])
+            target = parent if parent in self._species else self._aliases.get(parent)
+            if target in self._species:
+                out.append((self._species[target], f"no own model, using {target} (parent taxon)"))
+                break
+
+        if self._generic:
+            out.append((self._generic, "no own model, using the generic model"))
+        return out
+
+    def _check(self, path: Path) -> str | None:
+        with self._lock:
+            return self._check_locked(path)
+
+    def _check_locked(self, path: Path) -> str | None:
+        """Load a model once; return None when usable, else the problem in words."""
+        if path in self._loaded:
+            return None
+        if path in self._failed:
+            return self._failed[path]
+        from reviewer.engine.foreground import load_background_model
+
+        try:
+            self._loaded[path] = load_background_model(path)
+            log.info("Loaded background model %s", path)
+            return None
+        except (ModelLoadError, ReviewerError) as err:
+            self._failed[path] = str(err)
+            log.error("Background model unusable: %s", err)
+            return str(err)

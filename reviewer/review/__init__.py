@@ -1,0 +1,1 @@
+"""Review state without Qt: the pair list, the selected pair and its live score."""
