@@ -1,0 +1,170 @@
+"""Start the reviewer window, interactively or to save one offscreen screenshot."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from reviewer.engine.annotations import load_annotations
+from reviewer.engine.errors import AnnotationFileError, PairsFileError
+from reviewer.engine.pipeline import Matcher
+from reviewer.render.qt_compat import guard_none_refcount
+from reviewer.review.pairs import load_pairs_csv, merge_pairs, named_pairs
+from reviewer.review.session import ReviewSession
+
+log = logging.getLogger(__name__)
+
+#: Window size in screenshot mode, and the initial size on screen.
+WINDOW_SIZE_PX = (1600, 1000)
+#: Maximum wait for the first pair's result before the screenshot is taken anyway.
+SCREENSHOT_TIMEOUT_S = 600
+
+_app: QApplication | None = None  # the application run_gui created, kept alive here
+
+
+def build_session(annotations: Path, pairs_csv: Path | None = None) -> ReviewSession:
+    """Load the annotations and the pairs to review.
+
+    Pairs from ``pairs_csv`` come first, in file order, because the user asked
+    for them; then every pair of named annotations of one species. A pairs file
+    that cannot be read becomes a load problem in the window, not an error.
+
+    Raises
+    ------
+    AnnotationFileError
+        The annotation file is missing or is not a COCO annotation file.
+    """
+    annots = load_annotations(annotations)
+    problems = list(annots.problems)
+    csv_pairs = []
+    if pairs_csv is not None:
+        try:
+            csv_pairs, csv_problems = load_pairs_csv(pairs_csv, annots)
+            problems += csv_problems
+        except PairsFileError as err:
+            log.error("%s", err)
+            problems.append(str(err))
+    pairs = merge_pairs(csv_pairs, named_pairs(annots))
+    log.info("Review session: %d pairs, %d load problems", len(pairs), len(problems))
+    return ReviewSession(annots, pairs, problems)
+
+
+def run_gui(
+    annotations: Path,
+    pairs_csv: Path | None = None,
+    screenshot: Path | None = None,
+    matcher: Matcher | None = None,
+) -> int:
+    """Show the reviewer window for an annotation file.
+
+    Parameters
+    ----------
+    annotations : Path
+        COCO annotation file.
+    pairs_csv : Path, optional
+        CSV file with columns ``aid_a,aid_b``; its pairs are listed first.
+    screenshot : Path, optional
+        Work offscreen: select the first pair, wait for its result or error,
+        save a PNG of the whole window to this path and return.
+    matcher : Matcher, optional
+        Shared heavy-path engine; default ``Matcher()``.
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success, 1 when the screenshot could not be written,
+        2 when the annotation file is unusable. Interactively, the Qt event loop's code.
+    """
+    from reviewer.gui.main_window import MainWindow  # imports pyqtgraph, so only when needed
+
+    app = _application(offscreen=screenshot is not None)
+    try:
+        session = build_session(Path(annotations), Path(pairs_csv) if pairs_csv else None)
+    except AnnotationFileError as err:
+        log.error("%s", err)
+        if screenshot is not None:
+            sys.stderr.write(f"error: {err}\n")
+        else:
+            QMessageBox.critical(None, "Cannot open the annotation file", str(err))
+        return 2
+
+    window = MainWindow(session, matcher or Matcher())
+    window.resize(*WINDOW_SIZE_PX)
+    window.show()
+    if session.pairs:
+        session.index = 0
+    if screenshot is None:
+        return app.exec()
+
+    try:
+        _wait_for_outcome(window)
+        return _save_screenshot(window, Path(screenshot))
+    finally:
+        window.close()
+
+
+def _application(offscreen: bool) -> QApplication:
+    """Return the running QApplication, or create one (offscreen for screenshots)."""
+    global _app
+    guard_none_refcount()
+    existing = QApplication.instance()
+    if existing is not None:
+        if not isinstance(existing, QApplication):
+            raise RuntimeError(
+                "A QGuiApplication without widgets is already running; "
+                "start the GUI in a fresh process."
+            )
+        return existing
+    argv = ["reviewer", "-platform", "offscreen"] if offscreen else ["reviewer"]
+    _app = QApplication(argv)
+    return _app
+
+
+def _wait_for_outcome(window) -> None:
+    """Process events until the selected pair has a result, an error or was cancelled."""
+    session = window.session
+    if session.current is None:
+        return
+    key = session.current.key
+    if session.result(key) is not None or session.error(key) is not None:
+        return
+
+    loop = QEventLoop()
+
+    def on_result(result_key) -> None:
+        if result_key == key:
+            loop.quit()
+
+    timeout = QTimer(loop)  # owned by the loop, so it dies with it
+    timeout.setSingleShot(True)
+    timeout.timeout.connect(loop.quit)
+    session.events.result.connect(on_result)
+    window.runner.cancelled.connect(loop.quit)
+    timeout.start(SCREENSHOT_TIMEOUT_S * 1000)
+    loop.exec()
+    session.events.result.disconnect(on_result)
+    window.runner.cancelled.disconnect(loop.quit)
+    if session.result(key) is None and session.error(key) is None:
+        log.warning("No result for aid %s vs aid %s within %d s", *key, SCREENSHOT_TIMEOUT_S)
+
+
+def _save_screenshot(window, path: Path) -> int:
+    """Render the window and save it as PNG; return 0 on success, else 1."""
+    QApplication.processEvents()
+    image = window.grab()
+    if path.parent and not path.parent.is_dir():
+        sys.stderr.write(
+            f"error: cannot write screenshot {path}: folder {path.parent} does not exist\n"
+        )
+        return 1
+    if not image.save(str(path), "PNG"):
+        sys.stderr.write(
+            f"error: cannot write screenshot {path}; check that the folder is writable\n"
+        )
+        return 1
+    log.info("Saved screenshot %s (%dx%d px)", path, image.width(), image.height())
+    return 0

@@ -1,0 +1,272 @@
+"""Main window: wires the review session to the pair list, the controls and the views.
+
+The window stores no review state of its own. Controls write to the
+``ReviewSession``, and the session's events trigger every redraw. The heavy
+path runs in ``MatchRunner``'s worker thread and hands results to the session.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reviewer.engine.pipeline import Matcher
+from reviewer.engine.scoring import ScoreConfig
+from reviewer.gui.panels import (
+    ERROR_STYLE,
+    ChipHeader,
+    ColorBarWidget,
+    ScoreControls,
+    ScorePanel,
+)
+from reviewer.gui.views import PairViews
+from reviewer.gui.worker import MatchRunner
+from reviewer.render.qt_compat import guard_none_refcount
+from reviewer.review.session import ReviewSession
+
+log = logging.getLogger(__name__)
+
+#: Steps of the progress bar.
+PROGRESS_STEPS = 1000
+
+
+class MainWindow(QMainWindow):
+    """Review of the annotation pairs of one annotation file."""
+
+    def __init__(self, session: ReviewSession, matcher: Matcher, parent: QWidget | None = None):
+        super().__init__(parent)
+        guard_none_refcount()  # the window makes many void Qt calls; see qt_compat
+        self.session = session
+        self.runner = MatchRunner(matcher, self)
+        self.setWindowTitle(f"Match reviewer: {session.annots.path.name}")
+        self._build()
+        self._fill_pair_list()
+        self._connect()
+
+    # Layout -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.pair_list = QListWidget()
+        self.problems = QPlainTextEdit()
+        self.problems.setReadOnly(True)
+        self.problems.setMaximumHeight(120)
+        self.problems_box = QGroupBox()
+        QVBoxLayout(self.problems_box).addWidget(self.problems)
+        self.controls = ScoreControls()
+        self.numbers = ScorePanel()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, PROGRESS_STEPS)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.match_button = QPushButton("Match")
+        self.match_button.setToolTip("Run matching for the selected pair again")
+        self.cancel_button = QPushButton("Cancel")
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.match_button)
+        buttons.addWidget(self.cancel_button)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.addWidget(QLabel(f"<b>Pairs ({len(self.session.pairs)})</b>"))
+        column.addWidget(self.pair_list, 2)
+        column.addWidget(self.problems_box)
+        column.addWidget(self.controls)
+        column.addWidget(self.numbers)
+        column.addWidget(self.progress)
+        column.addWidget(self.status)
+        column.addLayout(buttons)
+
+        self.header = ChipHeader()
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+        self.views = PairViews()
+        self.colorbar = ColorBarWidget()
+        right = QWidget()
+        centre = QVBoxLayout(right)
+        centre.addWidget(self.header)
+        centre.addWidget(self.error)
+        centre.addWidget(self.views, 1)
+        centre.addWidget(self.colorbar)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([330, 1270])
+        self.setCentralWidget(splitter)
+        self._set_busy(False)
+
+    def _fill_pair_list(self) -> None:
+        for pair in self.session.pairs:
+            item = QListWidgetItem(pair.label)
+            item.setToolTip(f"source: {pair.source}")
+            self.pair_list.addItem(item)
+        if not self.session.pairs:
+            self.status.setText(
+                "No pairs to review: the file has no two named annotations of one species. "
+                "Give a pairs CSV with columns aid_a,aid_b."
+            )
+        problems = self.session.problems
+        self.problems_box.setTitle(f"Load problems ({len(problems)})")
+        self.problems.setPlainText("\n".join(problems))
+        self.problems.setStyleSheet("QPlainTextEdit { color: #7a3e00; background: #fff8e1; }")
+        self.problems_box.setVisible(bool(problems))
+
+    def _connect(self) -> None:
+        self.pair_list.currentRowChanged.connect(self._on_row_changed)
+        self.controls.threshold_changed.connect(self._on_threshold)
+        self.controls.weighting_changed.connect(self._on_weighting)
+        self.match_button.clicked.connect(self._start_current)
+        self.cancel_button.clicked.connect(self.runner.cancel)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(self.session.set_result)
+        self.runner.failed.connect(self.session.set_error)
+        self.runner.cancelled.connect(self._on_cancelled)
+        self.session.events.selection.connect(self._on_selection)
+        self.session.events.result.connect(self._on_result)
+        self.session.events.score_config.connect(self._on_score_config)
+
+    # Controls -> session ----------------------------------------------------------------
+
+    def _on_row_changed(self, row: int) -> None:
+        self.session.index = row
+
+    def _on_threshold(self, threshold: float) -> None:
+        self.session.threshold = threshold
+
+    def _on_weighting(self, on: bool) -> None:
+        self.session.fg_weighting = on
+
+    def _start_current(self) -> None:
+        pair = self.session.current
+        if pair is None:
+            return
+        self.progress.setValue(0)
+        self.status.setText(f"Matching aid {pair.a.aid} vs aid {pair.b.aid} …")
+        self._set_busy(True)
+        self.runner.start(pair)
+
+    # Session and runner -> widgets ------------------------------------------------------
+
+    def _on_selection(self, index: int) -> None:
+        if self.pair_list.currentRow() != index:
+            self.pair_list.blockSignals(True)
+            self.pair_list.setCurrentRow(index)
+            self.pair_list.blockSignals(False)
+        self._show_current()
+        has_outcome = self.session.result() is not None or self.session.error() is not None
+        if self.session.current is not None and not has_outcome:
+            self._start_current()
+
+    def _on_result(self, key: tuple[str, str]) -> None:
+        self._mark_pair(key)
+        current = self.session.current
+        if current is not None and key == current.key:
+            self._set_busy(False)
+            self.status.setText("")
+            self._show_current()
+
+    def _on_score_config(self, config: ScoreConfig) -> None:
+        self.controls.show_state(config.threshold, config.fg_weighting)
+        self._show_score()
+
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(round(fraction * PROGRESS_STEPS))
+        self.status.setText(message)
+
+    def _on_cancelled(self, key: tuple[str, str]) -> None:
+        self._set_busy(False)
+        self.status.setText(
+            f"Matching aid {key[0]} vs aid {key[1]} was cancelled. Press Match to run it."
+        )
+
+    # Drawing -----------------------------------------------------------------------------
+
+    def _show_current(self) -> None:
+        """Redraw everything for the selected pair: result, error or nothing yet."""
+        pair, match, error = self.session.current, self.session.result(), self.session.error()
+        self.header.show_pair(pair, match)
+        self.error.setVisible(error is not None)
+        if error is not None:
+            self.error.setText(
+                f"aid {pair.a.aid} vs aid {pair.b.aid} could not be matched: {error}"
+            )
+        if match is None:
+            self.views.clear()
+            self.numbers.show_score(None, None)
+            return
+        try:
+            self.views.show_match(match, self.session.current_score())
+        except Exception as err:  # noqa: BLE001 -- a drawing bug must not close the window
+            self._show_unexpected("drawing the pair", err)
+        self._show_score()
+
+    def _show_score(self) -> None:
+        """Re-score the selected pair live and redraw what depends on the score."""
+        match = self.session.result()
+        score = self.session.current_score()
+        config = self.session.score_config
+        self.colorbar.show_state(
+            match.fg_weighting if match else True, config.threshold, config.fg_weighting
+        )
+        if match is None or score is None:
+            return
+        self.numbers.show_score(match, score)
+        try:
+            self.views.show_score(score)
+        except Exception as err:  # noqa: BLE001 -- a drawing bug must not close the window
+            self._show_unexpected("redrawing the score", err)
+
+    def _show_unexpected(self, task: str, err: Exception) -> None:
+        log.exception("Unexpected error while %s", task)
+        self.error.setText(
+            f"Unexpected error while {task} ({type(err).__name__}: {err}). "
+            "The log has the traceback."
+        )
+        self.error.show()
+
+    def _mark_pair(self, key: tuple[str, str]) -> None:
+        """Colour a pair's list entry red when it failed, with the reason as tooltip."""
+        for row, pair in enumerate(self.session.pairs):
+            if pair.key != key:
+                continue
+            item = self.pair_list.item(row)
+            error = self.session.error(key)
+            item.setForeground(QBrush(QColor("#c00000")) if error else QBrush())
+            item.setToolTip(error or f"source: {pair.source}")
+
+    def _set_busy(self, busy: bool) -> None:
+        self.cancel_button.setEnabled(busy)
+        self.match_button.setEnabled(not busy and self.session.current is not None)
+        if not busy:
+            self.progress.setValue(0)
+
+    # Closing ------------------------------------------------------------------------------
+
+    def closeEvent(self, event) -> None:  # noqa: N802 -- Qt override
+        """Stop the worker and detach from the session before the widgets go away."""
+        if not self.runner.shutdown():
+            log.warning("The matching worker did not stop within 30 s of closing the window")
+        self.session.events.selection.disconnect(self._on_selection)
+        self.session.events.result.disconnect(self._on_result)
+        self.session.events.score_config.disconnect(self._on_score_config)
+        super().closeEvent(event)

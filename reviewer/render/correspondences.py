@@ -1,0 +1,144 @@
+"""QPainter drawing of chips, keypoint ellipses and the lines between them.
+
+Drawing happens in pair coordinates (see ``reviewer.render.geometry``). The
+caller sets the painter's transform: the exported figure scales pair
+coordinates onto the page, and the GUI's view draws them into a zoomable scene.
+
+Each sver inlier is drawn in one of three ways:
+
+* counted, weight > 0: solid, coloured by its soft fgweight sqrt(w_a * w_b);
+* weight 0 under the current threshold: the same colour, faded and dashed;
+* excluded as the same point of one photo: magenta and dotted.
+
+Without fgweights (no background model) counted inliers are light blue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
+
+from reviewer.engine.pipeline import PairMatch
+from reviewer.engine.scoring import PairScore
+from reviewer.render.colors import EXCLUDED_RGB, NO_WEIGHT_RGB, ramp, rgb_qcolor
+from reviewer.render.geometry import PairLayout, kpt_ellipses
+from reviewer.render.images import bgr_to_qimage
+
+COUNTED, CUT, EXCLUDED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class MatchStyle:
+    """Pens of the correspondence drawing."""
+
+    line_width: float = 1.5  # chip px, or screen px when cosmetic
+    ellipse_width: float = 1.5  # chip px, or screen px when cosmetic
+    cosmetic: bool = False  # True: widths stay constant on screen while zooming
+    alpha: int = 220  # opacity of counted correspondences, 0-255
+    faded_alpha: int = 110  # opacity of correspondences cut by the threshold, 0-255
+    ellipse_points: int = 24  # vertices per ellipse polygon
+
+    def __post_init__(self):
+        if self.line_width <= 0 or self.ellipse_width <= 0:
+            raise ValueError("line_width and ellipse_width must be > 0")
+        if not (0 <= self.faded_alpha <= 255 and 0 <= self.alpha <= 255):
+            raise ValueError("alpha and faded_alpha must be in 0..255")
+
+
+def soft_weights(match: PairMatch) -> np.ndarray | None:
+    """Return the (I,) soft fgweight sqrt(w_a * w_b) of each inlier, or None without a model."""
+    w_a, w_b = match.inlier_weights
+    if w_a is None or w_b is None:
+        return None
+    return np.sqrt(np.clip(w_a, 0.0, 1.0) * np.clip(w_b, 0.0, 1.0))
+
+
+def inlier_kinds(match: PairMatch, score: PairScore) -> np.ndarray:
+    """Return the (I,) kind of each inlier: ``COUNTED``, ``CUT`` or ``EXCLUDED``."""
+    kinds = np.where(score.weights > 0, COUNTED, CUT)
+    kinds[~np.asarray(match.counted, bool)] = EXCLUDED
+    return kinds
+
+
+def paint_chips(painter: QPainter, match: PairMatch, layout: PairLayout) -> None:
+    """Draw chip A and chip B at their places in pair coordinates."""
+    paint_image_pair(
+        painter, bgr_to_qimage(match.a.chip.pixels), bgr_to_qimage(match.b.chip.pixels), layout
+    )
+
+
+def paint_image_pair(
+    painter: QPainter, image_a: QImage, image_b: QImage, layout: PairLayout
+) -> None:
+    """Draw one image over each chip's rectangle in pair coordinates."""
+    width_a, height_a = layout.size_a
+    width_b, height_b = layout.size_b
+    painter.drawImage(QRectF(0, 0, width_a, height_a), image_a)
+    painter.drawImage(QRectF(layout.offset_b, 0, width_b, height_b), image_b)
+
+
+def paint_correspondences(
+    painter: QPainter,
+    match: PairMatch,
+    score: PairScore,
+    layout: PairLayout,
+    style: MatchStyle | None = None,
+) -> None:
+    """Draw every sver inlier as two ellipses joined by a line."""
+    style = style or MatchStyle()
+    fm = match.inlier_fm
+    if len(fm) == 0:
+        return
+
+    # Geometry in pair coordinates.
+    kpts_a = match.a.features.kpts[fm[:, 0]]
+    kpts_b = match.b.features.kpts[fm[:, 1]]
+    outline_a = kpt_ellipses(kpts_a, style.ellipse_points)
+    outline_b = kpt_ellipses(kpts_b, style.ellipse_points) + (layout.offset_b, 0.0)
+    end_b = layout.to_pair_b(kpts_b[:, :2])
+
+    # Colours and order: cut and excluded first, so counted evidence stays on top,
+    # and within each kind the lowest weight first.
+    kinds = inlier_kinds(match, score)
+    weights = soft_weights(match)
+    rgb = ramp(weights) if weights is not None else np.tile(NO_WEIGHT_RGB, (len(fm), 1))
+    colour_key = weights if weights is not None else np.zeros(len(fm))
+    order = np.lexsort((colour_key, kinds == COUNTED))
+
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    for i in order:
+        line_pen, ellipse_pen = _pens(kinds[i], tuple(rgb[i]), style)
+        painter.setPen(ellipse_pen)
+        painter.drawPolygon(_polygon(outline_a[i]))
+        painter.drawPolygon(_polygon(outline_b[i]))
+        painter.setPen(line_pen)
+        painter.drawLine(QPointF(*kpts_a[i, :2]), QPointF(*end_b[i]))
+    painter.restore()
+
+
+def _pens(kind: int, rgb: tuple[int, int, int], style: MatchStyle) -> tuple[QPen, QPen]:
+    if kind == EXCLUDED:
+        colour, dash = rgb_qcolor(EXCLUDED_RGB, style.alpha), Qt.PenStyle.DotLine
+    elif kind == CUT:
+        colour, dash = rgb_qcolor(rgb, style.faded_alpha), Qt.PenStyle.DashLine
+    else:
+        colour, dash = rgb_qcolor(rgb, style.alpha), Qt.PenStyle.SolidLine
+    return (
+        _pen(colour, style.line_width, dash, style.cosmetic),
+        _pen(colour, style.ellipse_width, dash, style.cosmetic),
+    )
+
+
+def _pen(colour: QColor, width: float, dash: Qt.PenStyle, cosmetic: bool) -> QPen:
+    pen = QPen(colour, width, dash)
+    pen.setCosmetic(cosmetic)
+    return pen
+
+
+def _polygon(points: np.ndarray) -> QPolygonF:
+    return QPolygonF([QPointF(float(x), float(y)) for x, y in points])

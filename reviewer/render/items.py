@@ -1,0 +1,63 @@
+"""QGraphicsItems that put the figure's drawing into a zoomable scene.
+
+The GUI adds them to pyqtgraph ViewBoxes. They paint in pair coordinates with
+the same functions as the exported figure. Only the pens differ: on screen the
+lines keep their width while the user zooms.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QGraphicsItem
+
+from reviewer.engine.pipeline import PairMatch
+from reviewer.engine.scoring import PairScore
+from reviewer.render.correspondences import MatchStyle, paint_correspondences, paint_image_pair
+from reviewer.render.geometry import PairLayout
+
+#: Pens of the screen view: constant width in screen pixels while zooming.
+SCREEN_STYLE = MatchStyle(line_width=1.4, ellipse_width=1.2, cosmetic=True)
+
+
+class ImagePairItem(QGraphicsItem):
+    """Two images, one over each chip's rectangle."""
+
+    def __init__(self, layout: PairLayout, image_a: QImage, image_b: QImage):
+        super().__init__()
+        self._layout = layout
+        self._images = (image_a, image_b)
+
+    def set_images(self, image_a: QImage, image_b: QImage) -> None:
+        """Replace both images and repaint."""
+        self._images = (image_a, image_b)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 -- Qt override
+        return QRectF(0, 0, *self._layout.size)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        paint_image_pair(painter, *self._images, self._layout)
+
+
+class CorrespondenceItem(QGraphicsItem):
+    """The sver inliers of a pair, redrawn whenever the live score changes."""
+
+    def __init__(self, match: PairMatch, score: PairScore, layout: PairLayout):
+        super().__init__()
+        self._match, self._score, self._layout = match, score, layout
+
+    def set_score(self, score: PairScore) -> None:
+        """Redraw with new weights (threshold or weighting changed)."""
+        self._score = score
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 -- Qt override
+        # Ellipses near the border may reach a little past the chips.
+        width, height = self._layout.size
+        margin = 0.1 * max(width, height)
+        return QRectF(-margin, -margin, width + 2 * margin, height + 2 * margin)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        paint_correspondences(painter, self._match, self._score, self._layout, SCREEN_STYLE)
