@@ -331,6 +331,7 @@ class Matcher:
             "inliers": verified.inliers,
             "aff_inliers": verified.aff_inliers,
             "xy_err": verified.xy_err,
+            "reason": np.array(verified.reason),
         }
         if verified.H is not None:
             arrays["H"] = verified.H
@@ -344,13 +345,17 @@ class Matcher:
         if entry is None:
             return None
         try:
-            matches = Matches(fm=entry["fm"], fs=entry["fs"], ratio=entry["ratio"])
+            matches = Matches(
+                fm=entry["fm"], fs=entry["fs"], ratio=entry["ratio"], config=self.config.vsone
+            )
             verified = SverResult(
                 inliers=entry["inliers"],
                 H=entry.get("H"),
                 aff_inliers=entry["aff_inliers"],
                 Aff=entry.get("Aff"),
                 xy_err=entry["xy_err"],
+                reason=str(entry.get("reason", "")),
+                config=self.config.sver,
             )
             return matches, verified
         except (KeyError, ValueError, TypeError) as err:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from reviewer.engine.annotations import load_annotations
 from reviewer.engine.errors import AnnotationFileError, PairsFileError
 from reviewer.engine.pipeline import Matcher
-from reviewer.render.qt_compat import guard_none_refcount
+from reviewer.render.qt_compat import check_qt_bindings
 from reviewer.review.pairs import load_pairs_csv, merge_pairs, named_pairs
 from reviewer.review.session import ReviewSession
 
@@ -110,7 +110,7 @@ def run_gui(
 def _application(offscreen: bool) -> QApplication:
     """Return the running QApplication, or create one (offscreen for screenshots)."""
     global _app
-    guard_none_refcount()
+    check_qt_bindings()
     existing = QApplication.instance()
     if existing is not None:
         if not isinstance(existing, QApplication):

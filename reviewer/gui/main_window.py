@@ -37,7 +37,7 @@ from reviewer.gui.panels import (
 )
 from reviewer.gui.views import PairViews
 from reviewer.gui.worker import MatchRunner
-from reviewer.render.qt_compat import guard_none_refcount
+from reviewer.render.qt_compat import check_qt_bindings
 from reviewer.review.session import ReviewSession
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, session: ReviewSession, matcher: Matcher, parent: QWidget | None = None):
         super().__init__(parent)
-        guard_none_refcount()  # the window makes many void Qt calls; see qt_compat
+        check_qt_bindings()
         self.session = session
         self.runner = MatchRunner(matcher, self)
         self.setWindowTitle(f"Match reviewer: {session.annots.path.name}")
