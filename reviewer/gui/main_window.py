@@ -176,12 +176,15 @@ class MainWindow(QMainWindow):
         has_outcome = self.session.result() is not None or self.session.error() is not None
         if self.session.current is not None and not has_outcome:
             self._start_current()
+        else:
+            self.progress.setValue(PROGRESS_STEPS if self.session.result() else 0)
 
     def _on_result(self, key: tuple[str, str]) -> None:
         self._mark_pair(key)
         current = self.session.current
         if current is not None and key == current.key:
             self._set_busy(False)
+            self.progress.setValue(PROGRESS_STEPS if self.session.result(key) else 0)
             self.status.setText("")
             self._show_current()
 
@@ -195,6 +198,7 @@ class MainWindow(QMainWindow):
 
     def _on_cancelled(self, key: tuple[str, str]) -> None:
         self._set_busy(False)
+        self.progress.setValue(0)
         self.status.setText(
             f"Matching aid {key[0]} vs aid {key[1]} was cancelled. Press Match to run it."
         )
@@ -257,8 +261,6 @@ class MainWindow(QMainWindow):
     def _set_busy(self, busy: bool) -> None:
         self.cancel_button.setEnabled(busy)
         self.match_button.setEnabled(not busy and self.session.current is not None)
-        if not busy:
-            self.progress.setValue(0)
 
     # Closing ------------------------------------------------------------------------------
 
