@@ -100,8 +100,8 @@ def _add_match_parser(commands) -> None:
         "one-line summary.",
     )
     match.add_argument("annotations", type=Path, help="COCO annotation file")
-    match.add_argument("aid_a", help="query annotation id")
-    match.add_argument("aid_b", help="database annotation id")
+    match.add_argument("aid_a", help="id of the first annotation (chip A)")
+    match.add_argument("aid_b", help="id of the second annotation (chip B)")
     match.add_argument(
         "--threshold",
         type=float,
@@ -248,7 +248,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def _configure_logging(verbosity: int) -> None:
-    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    levels = {0: logging.WARNING, 1: logging.INFO}
+    level = levels.get(verbosity, logging.DEBUG)
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Pair:
-    """Two annotations to compare; A is the query, B the database side."""
+    """Two annotations to compare, in the order ``Matcher.match`` takes them."""
 
     a: Annotation
     b: Annotation
