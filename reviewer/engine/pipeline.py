@@ -267,7 +267,7 @@ class Matcher:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> PairMatch:
-        """Run (or fetch) the heavy path for a pair; see ``match_vsone`` for the matching direction."""
+        """Run (or fetch) the heavy path for a pair; ``match_vsone`` sets the direction."""
         report = _Reporter(progress, cancel)
         total_start = time.perf_counter()
         a = self.annot_result(annot_a, report.scaled(0.0, 0.4), cancel)
