@@ -28,6 +28,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from reviewer.engine.transforms import (
+    apply_transform,
+    estimate_affine,
+    estimate_homography,
+    transfer_error_sqrd,
+)
+
 log = logging.getLogger(__name__)
 
 TAU = 2.0 * np.pi
@@ -163,15 +170,15 @@ def spatially_verify(
         reason = f"{len(aff_inliers)} affine inliers, fewer than {min_inliers}"
         return _not_verified(reason, config, aff_inliers, Aff)
     if len(aff_inliers) >= config.max_nInliers:
-        xy_err = _transfer_error_sqrd(Aff, shapes_a.xy[aff_inliers], shapes_b.xy[aff_inliers])
+        xy_err = transfer_error_sqrd(Aff, shapes_a.xy[aff_inliers], shapes_b.xy[aff_inliers])
         return SverResult(aff_inliers, Aff, aff_inliers, Aff, xy_err, config=config)
 
     # Step 3: fit the final transform to the affine inliers and test all of fm.
     xy_a, xy_b = shapes_a.xy[aff_inliers], shapes_b.xy[aff_inliers]
     if config.refine_method == "homog":
-        H = _estimate_homography(xy_a, xy_b)
+        H = estimate_homography(xy_a, xy_b)
     else:
-        H = _estimate_affine(xy_a, xy_b)
+        H = estimate_affine(xy_a, xy_b)
     if H is None:
         return _not_verified("the refined transform is degenerate", config, aff_inliers, Aff)
     if config.refine_method == "homog":
@@ -180,7 +187,7 @@ def spatially_verify(
         )
     else:
         inliers = _affine_inliers(H, shapes_a, shapes_b, thresholds)
-        xy_err = _transfer_error_sqrd(H, shapes_a.xy[inliers], shapes_b.xy[inliers])
+        xy_err = transfer_error_sqrd(H, shapes_a.xy[inliers], shapes_b.xy[inliers])
     # NOTE: as in vtool, the refined inlier count is not checked against
     # min_nInliers, so a verified pair may keep fewer inliers than that.
     log.debug(
@@ -361,7 +368,7 @@ def _homography_inliers(
     scale away along the keypoint's "up" direction, image up (0, -1) rotated
     by ori.
     """
-    xy_mapped = _apply_transform(H, shapes_a.xy)
+    xy_mapped = apply_transform(H, shapes_a.xy)
     with np.errstate(invalid="ignore"):
         xy_err = np.sum((xy_mapped - shapes_b.xy) ** 2, axis=1)
         flags = xy_err < thresholds.xy_sqrd
@@ -369,7 +376,7 @@ def _homography_inliers(
         if full_checks:
             up = np.stack([np.sin(shapes_a.ori), -np.cos(shapes_a.ori)], axis=1)
             reference = shapes_a.xy + np.sqrt(shapes_a.det)[:, None] * up
-            up_mapped = _apply_transform(H, reference) - xy_mapped
+            up_mapped = apply_transform(H, reference) - xy_mapped
             scale_sqrd_mapped = np.sum(up_mapped**2, axis=1)
             ori_mapped = np.arctan2(up_mapped[:, 1], up_mapped[:, 0]) + TAU / 4
             flags &= _scale_ratio(scale_sqrd_mapped, shapes_b.det) < thresholds.scale
@@ -377,80 +384,6 @@ def _homography_inliers(
 
     inliers = np.flatnonzero(flags).astype(np.int64)
     return inliers, xy_err[inliers]
-
-
-def _estimate_homography(xy_a: np.ndarray, xy_b: np.ndarray) -> np.ndarray | None:
-    """Fit H with xy_b ~ H(xy_a) by the normalised direct linear transform.
-
-    Both point sets are whitened to zero mean and unit standard deviation per
-    axis, the 2N x 9 system is solved by SVD, and the whitening is undone.
-    """
-    norm_a, T_a = _whiten(xy_a)
-    norm_b, T_b = _whiten(xy_b)
-
-    # Rows of h1.p - u * h3.p = 0 and h2.p - v * h3.p = 0, with p = (x, y, 1).
-    x, y = norm_a.T
-    u, v = norm_b.T
-    zeros, ones = np.zeros_like(x), np.ones_like(x)
-    rows_u = np.stack([x, y, ones, zeros, zeros, zeros, -u * x, -u * y, -u], axis=1)
-    rows_v = np.stack([zeros, zeros, zeros, x, y, ones, -v * x, -v * y, -v], axis=1)
-    system = np.concatenate([rows_u, rows_v])
-
-    # The full V is needed when there are fewer than 9 equations.
-    _, _, Vt = np.linalg.svd(system, full_matrices=len(system) < 9)
-    H_norm = Vt[-1].reshape(3, 3)
-    return _unwhiten(H_norm, T_a, T_b)
-
-
-def _estimate_affine(xy_a: np.ndarray, xy_b: np.ndarray) -> np.ndarray | None:
-    """Fit an affine transform with xy_b ~ Aff(xy_a) by least squares on whitened points."""
-    norm_a, T_a = _whiten(xy_a)
-    norm_b, T_b = _whiten(xy_b)
-    design = np.hstack([norm_a, np.ones((len(norm_a), 1))])
-    params, *_ = np.linalg.lstsq(design, norm_b, rcond=None)
-    Aff_norm = np.eye(3)
-    Aff_norm[:2, :] = params.T
-    return _unwhiten(Aff_norm, T_a, T_b)
-
-
-def _whiten(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Shift and scale points to zero mean and unit standard deviation per axis."""
-    mean = xy.mean(axis=0)
-    std = xy.std(axis=0)
-    std[std == 0] = 1.0
-    T = np.array(
-        [
-            [1.0 / std[0], 0.0, -mean[0] / std[0]],
-            [0.0, 1.0 / std[1], -mean[1] / std[1]],
-            [0.0, 0.0, 1.0],
-        ]
-    )
-    return (xy - mean) / std, T
-
-
-def _unwhiten(M_norm: np.ndarray, T_a: np.ndarray, T_b: np.ndarray) -> np.ndarray | None:
-    """Undo the whitening and scale to M[2, 2] = 1; None for a degenerate transform."""
-    M = np.linalg.solve(T_b, M_norm @ T_a)
-    if not np.all(np.isfinite(M)) or abs(M[2, 2]) < 1e-12:
-        return None
-    M = M / M[2, 2]
-    if np.linalg.matrix_rank(M) < 3:
-        return None
-    return M
-
-
-def _transfer_error_sqrd(M: np.ndarray, xy_a: np.ndarray, xy_b: np.ndarray) -> np.ndarray:
-    return np.sum((_apply_transform(M, xy_a) - xy_b) ** 2, axis=1)
-
-
-def _apply_transform(M: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """Map (N, 2) points by a 3x3 transform; points sent to infinity become NaN."""
-    mapped = xy @ M[:2, :2].T + M[:2, 2]
-    w = xy @ M[2, :2] + M[2, 2]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mapped = mapped / w[:, None]
-    mapped[~np.isfinite(mapped)] = np.nan
-    return mapped
 
 
 def _inverse_2x2(mats: np.ndarray) -> np.ndarray:
