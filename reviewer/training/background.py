@@ -1,0 +1,404 @@
+"""Training of the background model on a masks folder.
+
+Each epoch draws a random box per training photo (see ``augment``), cuts the
+chip with the product's ``extract_chip``, shrinks it to the network input
+exactly as ``BackgroundModel.predict`` does, and groups chips of equal input
+size into batches. After every epoch the model is scored on the validation
+split with the IoU protocol of ``evaluate``, and the best one is written to
+the output file. Validation is used only to pick that checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.nn import functional
+
+from reviewer.engine.chips import ChipConfig, chip_size
+from reviewer.engine.errors import ReviewerError
+from reviewer.engine.foreground import (
+    BackgroundModel,
+    ForegroundArch,
+    ForegroundNet,
+    net_input_size,
+    physical_core_count,
+    save_background_model,
+    torch_threads,
+)
+from reviewer.training.augment import (
+    AugmentConfig,
+    ColourJitter,
+    apply_colour_jitter,
+    draw_colour_jitter,
+    jitter_box,
+)
+from reviewer.training.card import TrainResult, write_model_card
+from reviewer.training.data import (
+    BBox,
+    MaskSetError,
+    component_bboxes,
+    cut_chip_and_mask,
+    load_image_and_mask,
+    mask_bbox,
+    read_mask_index,
+)
+from reviewer.training.evaluate import prepare_eval_chips, score_eval_chips
+
+log = logging.getLogger(__name__)
+
+EXIT_INTERRUPTED = 130  # the shell's code for a job stopped by Ctrl-C
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run; the model card records it."""
+
+    data_dir: Path  # masks folder: index.csv, images/, masks/
+    out_path: Path  # weights file; the model card goes next to it as .md
+    epochs: int = 60
+    seed: int = 0
+    batch_size: int = 16  # chips per batch; a batch may be smaller, see plan_epoch
+    arch: ForegroundArch = field(default_factory=ForegroundArch)
+    learning_rate: float = 3e-3  # peak AdamW rate, reached after warmup, then cosine decay
+    weight_decay: float = 1e-4
+    warmup_fraction: float = 0.03  # share of all steps with a linear warmup
+    threads: int = field(default_factory=physical_core_count)  # torch threads
+    max_minutes: float | None = None  # stop before an epoch that would end past this
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size", "threads"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, not {getattr(self, name)}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be > 0, not {self.learning_rate}")
+        if self.max_minutes is not None and self.max_minutes <= 0:
+            raise ValueError(f"max_minutes must be > 0, not {self.max_minutes}")
+
+
+@dataclass(frozen=True)
+class SamplePlan:
+    """Recipe of one training chip in one epoch: photo, box, flip and colour change."""
+
+    index: int  # into the training photos
+    bbox: BBox
+    flip: bool
+    colour: ColourJitter
+    net_size: tuple[int, int]  # (width, height) of the network input
+
+
+class TrainingSet:
+    """Training photos and masks held in memory, with their candidate boxes."""
+
+    def __init__(self, data_dir: Path, augment: AugmentConfig, split: str = "train"):
+        records = read_mask_index(data_dir, split)
+        self.records, self.images, self.masks = [], [], []
+        self.full_boxes, self.component_boxes = [], []
+        for record in records:
+            image, mask = load_image_and_mask(record)
+            box = mask_bbox(mask)
+            if box is None:
+                log.warning("Skipping %s: its mask is empty", record.mask_path)
+                continue
+            self.records.append(record)
+            self.images.append(image)
+            self.masks.append(mask)
+            self.full_boxes.append(box)
+            self.component_boxes.append(component_bboxes(mask, augment.min_component_fraction))
+        if not self.records:
+            raise MaskSetError(f"The masks folder {data_dir} has no usable {split!r} images.")
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def plan_epoch(self, config: TrainConfig, rng: np.random.Generator) -> list[list[SamplePlan]]:
+        """Draw one chip per photo and group chips of equal input size into batches.
+
+        Batches come in random order. The last batch of each input size may be
+        smaller than ``batch_size``.
+        """
+        groups: dict[tuple[int, int], list[SamplePlan]] = {}
+        for index in rng.permutation(len(self)):
+            plan = self._plan_sample(int(index), config, rng)
+            groups.setdefault(plan.net_size, []).append(plan)
+
+        batches = []
+        for size in sorted(groups):
+            plans = groups[size]
+            batches += [
+                plans[i : i + config.batch_size] for i in range(0, len(plans), config.batch_size)
+            ]
+        order = rng.permutation(len(batches))
+        return [batches[i] for i in order]
+
+    def _plan_sample(self, index: int, config: TrainConfig, rng) -> SamplePlan:
+        augment = config.augment
+        box = self.full_boxes[index]
+        components = self.component_boxes[index]
+        if len(components) > 1 and rng.random() < augment.component_prob:
+            box = components[int(rng.integers(len(components)))]
+        height, width = self.masks[index].shape
+        box = jitter_box(box, (width, height), augment, rng)
+        size = chip_size(box, ChipConfig().dim_size_px)
+        return SamplePlan(
+            index=index,
+            bbox=box,
+            flip=bool(rng.random() < augment.flip_prob),
+            colour=draw_colour_jitter(augment, rng),
+            net_size=net_input_size(size, config.arch.input_size_px, config.arch.stride),
+        )
+
+    def make_batch(self, plans: list[SamplePlan]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cut and augment the chips of one batch.
+
+        Returns images (B, 3, h, w) float32 BGR in [0, 255] and targets
+        (B, 1, h, w) float32 in [0, 1].
+        """
+        images, targets = [], []
+        for plan in plans:
+            chip, chip_mask = cut_chip_and_mask(
+                self.images[plan.index], self.masks[plan.index], plan.bbox
+            )
+            # The same resize as BackgroundModel.predict; the target becomes soft at edges.
+            small = cv2.resize(chip.pixels, plan.net_size, interpolation=cv2.INTER_AREA)
+            target = cv2.resize(
+                chip_mask.astype(np.float32), plan.net_size, interpolation=cv2.INTER_AREA
+            )
+            if plan.flip:
+                small, target = small[:, ::-1], target[:, ::-1]
+            images.append(apply_colour_jitter(np.ascontiguousarray(small), plan.colour))
+            targets.append(np.ascontiguousarray(target))
+        image_batch = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float()
+        target_batch = torch.from_numpy(np.stack(targets))[:, None]
+        return image_batch, target_batch
+
+
+def segmentation_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy plus (1 - soft IoU) per image, on the target's grid."""
+    logits = functional.interpolate(
+        logits, size=targets.shape[2:], mode="bilinear", align_corners=False
+    )
+    bce = functional.binary_cross_entropy_with_logits(logits, targets)
+    probs = torch.sigmoid(logits)
+    intersection = (probs * targets).sum(dim=(1, 2, 3))
+    union = (probs + targets - probs * targets).sum(dim=(1, 2, 3))
+    soft_iou = (intersection + 1.0) / (union + 1.0)
+    return bce + (1.0 - soft_iou).mean()
+
+
+def learning_rate_at(progress: float, config: TrainConfig) -> float:
+    """Return the learning rate at ``progress`` in [0, 1] of all training steps."""
+    if progress < config.warmup_fraction:
+        return config.learning_rate * (progress / config.warmup_fraction)
+    decay = (progress - config.warmup_fraction) / (1.0 - config.warmup_fraction)
+    return config.learning_rate * (0.01 + 0.99 * 0.5 * (1.0 + np.cos(np.pi * min(decay, 1.0))))
+
+
+def train_background(config: TrainConfig) -> TrainResult:
+    """Train a background model and write the best checkpoint and its model card.
+
+    Ctrl-C stops training at once. The best checkpoint written so far is kept
+    (checkpoints are replaced atomically) and the model card describes it.
+
+    Raises
+    ------
+    MaskSetError
+        The masks folder is missing, malformed or has an empty split.
+    """
+    start = time.monotonic()
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+
+    # Data: training photos in memory, validation chips cut once.
+    train_set = TrainingSet(config.data_dir, config.augment)
+    val_chips = prepare_eval_chips(config.data_dir, "val")
+    log.info("Training on %d photos, validating on %d", len(train_set), len(val_chips))
+
+    net = ForegroundNet(config.arch)
+    optimizer = torch.optim.AdamW(
+        net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+    predictor = BackgroundModel(
+        name=config.out_path.stem,
+        path=config.out_path,
+        sha256="",
+        net=net,
+        num_threads=config.threads,
+    )
+    result = TrainResult.start(config, train_set.records, val_chips, net)
+
+    try:
+        for epoch in range(1, config.epochs + 1):
+            if _out_of_time(config, start, result):
+                log.info("Stopping before epoch %d: the time budget is spent", epoch)
+                break
+            loss = _train_one_epoch(net, optimizer, train_set, config, rng, epoch)
+
+            scores = score_eval_chips(predictor.predict, val_chips)
+            net.train()
+            result = replace(
+                result, epochs_run=epoch, seconds=time.monotonic() - start, last_loss=loss
+            )
+            if scores["mean_iou"] > result.best_val_iou:
+                result = replace(result, best_epoch=epoch, best_scores=scores)
+                save_background_model(config.out_path, net, result.to_meta())
+            _log_epoch(result, scores, config)
+    except KeyboardInterrupt:
+        log.warning("Interrupted; keeping the best checkpoint so far (%s)", config.out_path)
+        result = replace(result, interrupted=True, seconds=time.monotonic() - start)
+
+    if result.best_epoch is not None:
+        write_model_card(result)
+    return result
+
+
+def _train_one_epoch(net, optimizer, train_set, config, rng, epoch) -> float:
+    net.train()
+    batches = train_set.plan_epoch(config, rng)
+    losses = []
+    for step, plans in enumerate(batches):
+        progress = (epoch - 1 + step / len(batches)) / config.epochs
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate_at(progress, config)
+        images, targets = train_set.make_batch(plans)
+        loss = segmentation_loss(net(images), targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.detach().item())
+    return float(np.mean(losses))
+
+
+def _out_of_time(config: TrainConfig, start: float, result: TrainResult) -> bool:
+    if config.max_minutes is None or result.epochs_run == 0:
+        return False
+    per_epoch = result.seconds / result.epochs_run
+    return time.monotonic() - start + per_epoch > config.max_minutes * 60.0
+
+
+def _log_epoch(result: TrainResult, scores: dict, config: TrainConfig) -> None:
+    per_epoch = result.seconds / result.epochs_run
+    left = per_epoch * (config.epochs - result.epochs_run)
+    log.info(
+        "epoch %d/%d: loss %.4f, val IoU %.4f (best %.4f at epoch %d), %.0f s/epoch, ETA %s",
+        result.epochs_run,
+        config.epochs,
+        result.last_loss,
+        scores["mean_iou"],
+        result.best_val_iou,
+        result.best_epoch,
+        per_epoch,
+        _format_duration(left),
+    )
+
+
+def _format_duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``reviewer train-background`` to a parser."""
+    defaults = TrainConfig(data_dir=Path("."), out_path=Path("."), threads=1)
+    parser.add_argument(
+        "data", type=Path, metavar="DATA", help="masks folder with index.csv, images/ and masks/"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("models/background_generic.pt"),
+        help="weights file to write; the model card goes next to it as .md (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=defaults.epochs,
+        help="passes over the training split (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=defaults.seed,
+        help="seed of every random draw; equal seeds give equal weights on "
+        "the same machine and thread count (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=defaults.batch_size,
+        help="chips per batch (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--input-size",
+        type=int,
+        default=defaults.arch.input_size_px,
+        help="longer side of the network input in pixels, a multiple of "
+        f"{defaults.arch.stride} (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=defaults.learning_rate,
+        help="peak learning rate of AdamW (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads (default: the number of physical cores)",
+    )
+    parser.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        help="stop before an epoch that would end past this many minutes",
+    )
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Run ``reviewer train-background``; return the exit code.
+
+    0 on success, 2 on bad data or options, 130 when stopped with Ctrl-C.
+    """
+    try:
+        config = TrainConfig(
+            data_dir=args.data,
+            out_path=args.out,
+            epochs=args.epochs,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            arch=ForegroundArch(input_size_px=args.input_size),
+            learning_rate=args.lr,
+            threads=args.threads or physical_core_count(),
+            max_minutes=args.max_minutes,
+        )
+    except ValueError as err:
+        log.error("Invalid training option: %s", err)
+        return 2
+
+    try:
+        with torch_threads(config.threads):
+            result = train_background(config)
+    except ReviewerError as err:
+        log.error("%s", err)
+        return 2
+
+    if result.best_epoch is None:
+        log.error("No checkpoint was written: training stopped before the first epoch ended")
+        return EXIT_INTERRUPTED if result.interrupted else 1
+    log.info(
+        "Best val IoU %.4f at epoch %d, written to %s and %s",
+        result.best_val_iou,
+        result.best_epoch,
+        config.out_path,
+        result.card_path,
+    )
+    return EXIT_INTERRUPTED if result.interrupted else 0
