@@ -157,8 +157,9 @@ class Matcher:
         """
         report = _Reporter(progress, cancel)
         timings: dict[str, float] = {}
-        choice = self.registry.choose(annot.species)
-        model = self.registry.load(choice)
+        with _timed(timings, "model_load"):  # only the first use of a model file costs time
+            choice = self.registry.choose(annot.species)
+            model = self.registry.load(choice)
 
         with _timed(timings, "load_image"):
             data, photo_hash = read_photo_file(annot.image_path)
