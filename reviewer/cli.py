@@ -13,6 +13,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -71,9 +72,13 @@ def _gui_parser() -> argparse.ArgumentParser:
 
 def _run_gui(args: argparse.Namespace) -> int:
     if args.screenshot is not None:
-        import os
-
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    elif _no_display():
+        raise ReviewerError(
+            "No display found (DISPLAY and WAYLAND_DISPLAY are unset), so the window cannot "
+            "open. Run it on a desktop, under Xvfb (xvfb-run reviewer ...), or use "
+            "--screenshot OUT.png to render offscreen."
+        )
     from reviewer.gui.app import run_gui
 
     return run_gui(args.annotations, pairs_csv=args.pairs, screenshot=args.screenshot)
@@ -240,6 +245,13 @@ def _round(value: float | None) -> float | None:
 
 
 # Shared -------------------------------------------------------------------------------------
+
+
+def _no_display() -> bool:
+    """True on Linux when no X11 or Wayland display and no Qt platform are set."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:

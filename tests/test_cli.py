@@ -80,3 +80,11 @@ def test_entry_points_show_help(entry):
     out = subprocess.run([sys.executable, *entry, "--help"], capture_output=True, text=True)
     assert out.returncode == 0
     assert "match" in out.stdout
+
+
+def test_gui_without_display_is_a_clear_error(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "platform", "linux")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert main([str(DEMO_ANNOTATIONS)]) == 2
+    assert "No display found" in capsys.readouterr().err
