@@ -75,10 +75,18 @@ def extract_features(chip: np.ndarray, config: FeatureConfig | None = None) -> F
     return Features(kpts=kpts, vecs=vecs)
 
 
-def kpts_to_ellipses(kpts: np.ndarray) -> np.ndarray:
-    """Return the (N, 2, 2) matrices ``invV`` that map the unit circle onto each ellipse."""
-    invV = np.zeros((len(kpts), 2, 2), dtype=np.float64)
-    invV[:, 0, 0] = kpts[:, 2]
-    invV[:, 1, 0] = kpts[:, 3]
-    invV[:, 1, 1] = kpts[:, 4]
-    return invV
+def kpts_to_invVR(kpts: np.ndarray) -> np.ndarray:
+    """Return the (N, 2, 2) float64 matrices ``invV @ R(ori)`` of each keypoint.
+
+    Each maps the unit circle, turned by the keypoint's orientation, onto the
+    keypoint's ellipse in chip pixels (before the translation to ``x, y``).
+    """
+    kpts = np.asarray(kpts, dtype=np.float64)
+    _, _, iv11, iv21, iv22, ori = kpts.T
+    cos, sin = np.cos(ori), np.sin(ori)
+    invVR = np.empty((len(kpts), 2, 2))
+    invVR[:, 0, 0] = iv11 * cos
+    invVR[:, 0, 1] = -iv11 * sin
+    invVR[:, 1, 0] = iv21 * cos + iv22 * sin
+    invVR[:, 1, 1] = iv22 * cos - iv21 * sin
+    return invVR

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from reviewer.engine.features import kpts_to_ellipses
+from reviewer.engine.features import kpts_to_invVR
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def _sample_patches(probchip: np.ndarray, kpts: np.ndarray, grid: np.ndarray) ->
 
     # Unit-circle coordinates -> chip pixels: rotate by ori, apply invV, then translate.
     # One row per keypoint keeps the maps within remap's limit of 32767 rows.
-    invVR = kpts_to_ellipses(kpts) @ _rotations(kpts[:, 5])
+    invVR = kpts_to_invVR(kpts)
     gx = grid[None, :, 0].astype(np.float32)
     gy = grid[None, :, 1].astype(np.float32)
     m = invVR.astype(np.float32)
@@ -115,9 +115,3 @@ def _sample_patches(probchip: np.ndarray, kpts: np.ndarray, grid: np.ndarray) ->
         probchip, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
     return patches.reshape(len(kpts), size, size)
-
-
-def _rotations(ori: np.ndarray) -> np.ndarray:
-    """Return (N, 2, 2) rotation matrices for angles in radians."""
-    cos, sin = np.cos(ori.astype(np.float64)), np.sin(ori.astype(np.float64))
-    return np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], axis=1)

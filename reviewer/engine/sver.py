@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from reviewer.engine.features import kpts_to_invVR
 from reviewer.engine.transforms import (
     apply_transform,
     estimate_affine,
@@ -268,13 +269,8 @@ class _KeypointShapes:
 
     @classmethod
     def from_kpts(cls, kpts: np.ndarray) -> _KeypointShapes:
-        x, y, iv11, iv21, iv22, ori = kpts.T
-        cos, sin = np.cos(ori), np.sin(ori)
-        invVR = np.empty((len(kpts), 2, 2))
-        invVR[:, 0, 0] = iv11 * cos
-        invVR[:, 0, 1] = -iv11 * sin
-        invVR[:, 1, 0] = iv21 * cos + iv22 * sin
-        invVR[:, 1, 1] = iv22 * cos - iv21 * sin
+        x, y, iv11, _, iv22, ori = kpts.T
+        invVR = kpts_to_invVR(kpts)
         return cls(xy=np.stack([x, y], axis=1), invVR=invVR, det=iv11 * iv22, ori=ori)
 
 

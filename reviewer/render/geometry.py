@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reviewer.engine.features import kpts_to_invVR
+
 
 @dataclass(frozen=True)
 class PairLayout:
@@ -73,14 +75,8 @@ def kpt_ellipses(kpts: np.ndarray, num_points: int = 24) -> np.ndarray:
     if num_points < 3:
         raise ValueError(f"num_points must be >= 3, not {num_points}")
 
-    # (N, 2, 2) invV @ R(ori), one matrix per keypoint.
-    x, y, iv11, iv21, iv22, ori = kpts.T
-    cos, sin = np.cos(ori), np.sin(ori)
-    shape = np.empty((len(kpts), 2, 2))
-    shape[:, 0, 0] = iv11 * cos
-    shape[:, 0, 1] = -iv11 * sin
-    shape[:, 1, 0] = iv21 * cos + iv22 * sin
-    shape[:, 1, 1] = -iv21 * sin + iv22 * cos
+    shape = kpts_to_invVR(kpts)
+    x, y = kpts[:, 0], kpts[:, 1]
 
     # Map the unit circle through each matrix, then translate.
     angles = np.linspace(0.0, 2.0 * np.pi, num_points, endpoint=False)
