@@ -1,13 +1,18 @@
 """Which background model serves which species, and why.
 
 ``models/models.json`` maps Wildbook species codes and their aliases to model
-files::
+files. A model is a file name, or an object whose note is added to the reason::
 
     {
       "generic": "background_generic.pt",
-      "species": {"zebra_plains": "background_zebra.pt"},
-      "aliases": {"equus_quagga": "zebra_plains"}
+      "species": {
+        "zebra_plains": "background_zebra.pt",
+        "panthera_pardus": {"model": "background_generic.pt", "note": "no leopard masks"}
+      },
+      "aliases": {"equus_quagga": "zebra_plains", "leopard": "panthera_pardus"}
     }
+
+Codes and aliases are matched case-insensitively.
 
 Lookup order: the exact code, its alias, then the code with trailing taxonomy
 parts dropped one at a time (each shortened code tried exactly and as an alias),
@@ -27,6 +32,34 @@ from reviewer import MODELS_DIR
 from reviewer.engine.errors import ModelLoadError, ReviewerError
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One model file named in models.json, with an optional note for the reason."""
+
+    filename: str
+    note: str | None = None
+
+    @property
+    def stem(self) -> str:
+        """The file name without its suffix: the model's name."""
+        return Path(self.filename).stem
+
+    @property
+    def note_suffix(self) -> str:
+        """The note in brackets, or nothing."""
+        return f" ({self.note})" if self.note else ""
+
+
+def _entry(value) -> _Entry | None:
+    """Read a models.json entry: a file name, or {"model": file name, "note": text}."""
+    if isinstance(value, str) and value:
+        return _Entry(value)
+    if isinstance(value, dict) and isinstance(value.get("model"), str) and value["model"]:
+        note = value.get("note")
+        return _Entry(value["model"], note if isinstance(note, str) and note else None)
+    return None
 
 
 @dataclass(frozen=True)
@@ -51,9 +84,9 @@ class ModelRegistry:
     def __init__(self, models_dir: str | Path = MODELS_DIR, index_name: str = "models.json"):
         self.models_dir = Path(models_dir)
         self.index_path = self.models_dir / index_name
-        self._species: dict[str, str] = {}
-        self._aliases: dict[str, str] = {}
-        self._generic: str | None = None
+        self._species: dict[str, _Entry] = {}
+        self._aliases: dict[str, str] = {}  # alias -> species code
+        self._generic: _Entry | None = None
         self._index_problem: str | None = None
         self._loaded: dict[Path, object] = {}
         self._failed: dict[Path, str] = {}
@@ -71,22 +104,43 @@ class ModelRegistry:
             self._index_problem = f"model index {self.index_path} is unreadable ({err})"
             log.warning("%s; foreground weighting will be off", self._index_problem)
             return
-        self._generic = data.get("generic") if isinstance(data.get("generic"), str) else None
-        self._species = {str(k): str(v) for k, v in (data.get("species") or {}).items()}
-        self._aliases = {str(k): str(v) for k, v in (data.get("aliases") or {}).items()}
+        if not isinstance(data, dict):
+            self._index_problem = f"model index {self.index_path} is not a JSON object"
+            log.warning("%s; foreground weighting will be off", self._index_problem)
+            return
+        self._generic = _entry(data.get("generic"))
+        species = data.get("species") if isinstance(data.get("species"), dict) else {}
+        aliases = data.get("aliases") if isinstance(data.get("aliases"), dict) else {}
+        for code, value in species.items():
+            entry = _entry(value)
+            if entry is None:
+                log.warning("%s: ignored species %r without a model file", self.index_path, code)
+            else:
+                self._species[str(code).lower()] = entry
+        for alias, target in aliases.items():
+            if str(target).lower() in self._species:
+                self._aliases[str(alias).lower()] = str(target).lower()
+            else:
+                log.warning(
+                    "%s: ignored alias %r of unknown species %r", self.index_path, alias, target
+                )
 
     def choose(self, species: str) -> ModelChoice:
         """Pick the model for a species code and say why."""
         code = species.strip().lower()
         candidates = self._candidates(code)
         problems: list[str] = []
-        for filename, why in candidates:
-            path = self.models_dir / filename
+        failed: list[str] = []
+        for entry, why in candidates:
+            path = self.models_dir / entry.filename
             problem = self._check(path)
             if problem is None:
+                if problems:
+                    why += f"; {', '.join(failed)} unusable"
                 warning = "; ".join(problems) if problems else None
                 return ModelChoice(species, path.stem, path, f"{species}: {why}", warning)
             problems.append(problem)
+            failed.append(path.name)
 
         problems = ([self._index_problem] if self._index_problem else []) + problems
         detail = "; ".join(problems) or "no model is configured"
@@ -103,24 +157,26 @@ class ModelRegistry:
                 self._check_locked(choice.path)
             return self._loaded.get(choice.path)
 
-    def _candidates(self, code: str) -> list[tuple[str, str]]:
-        """Return (filename, reason) pairs in lookup order."""
-        out: list[tuple[str, str]] = []
+    def _candidates(self, code: str) -> list[tuple[_Entry, str]]:
+        """Return (entry, reason) pairs in lookup order."""
+        out: list[tuple[_Entry, str]] = []
         if code in self._species:
-            out.append((self._species[code], f"own model {Path(self._species[code]).stem}"))
-        elif self._aliases.get(code) in self._species:
+            entry = self._species[code]
+            out.append((entry, f"model {entry.stem}{entry.note_suffix}"))
+        elif code in self._aliases:
             target = self._aliases[code]
-            out.append((self._species[target], f"alias of {target}"))
+            entry = self._species[target]
+            out.append((entry, f"alias of {target}, model {entry.stem}{entry.note_suffix}"))
 
         parts = code.split("_")
         for n in range(len(parts) - 1, 0, -1):
             parent = "_".join(parts[:n])
             target = parent if parent in self._species else self._aliases.get(parent)
-            if target in self._species:
+            if target is not None:
                 out.append((self._species[target], f"no own model, using {target} (parent taxon)"))
                 break
 
-        if self._generic:
+        if self._generic is not None:
             out.append((self._generic, "no own model, using the generic model"))
         return out
 

@@ -28,7 +28,7 @@ def models_dir(tmp_path):
 def test_exact_code(models_dir):
     choice = ModelRegistry(models_dir).choose("zebra_plains")
     assert choice.model_name == "zebra"
-    assert choice.reason == "zebra_plains: own model zebra"
+    assert choice.reason == "zebra_plains: model zebra"
     assert choice.warning is None
 
 
@@ -63,6 +63,7 @@ def test_corrupt_own_model_falls_back_with_warning(models_dir):
     choice = ModelRegistry(models_dir).choose("zebra_plains")
     assert choice.model_name == "generic"
     assert "zebra.pt" in choice.warning
+    assert choice.reason.endswith("; zebra.pt unusable")
 
 
 def test_no_usable_model_turns_weighting_off_loudly(models_dir):
@@ -89,3 +90,62 @@ def test_load_returns_model(models_dir):
 def test_shipped_index_serves_demo_species():
     choice = ModelRegistry().choose("zebra_plains")
     assert choice.fg_weighting
+
+
+REQUIRED_CODES = (
+    "zebra_grevys",
+    "zebra_plains",
+    "giraffe_masai",
+    "giraffe_reticulated",
+    "panthera_pardus",
+    "leopard",
+    "snow_leopard",
+    "panthera_uncia",
+    "panthera_onca",
+    "jaguar",
+    "acinonyx_jubatus",
+    "cheetah",
+    "lycaon_pictus",
+    "wild_dog",
+)
+
+
+@pytest.mark.parametrize("code", REQUIRED_CODES)
+def test_shipped_index_lists_species(code):
+    choice = ModelRegistry().choose(code)
+    assert choice.fg_weighting
+    assert "generic model" not in choice.reason.split("(")[0]
+
+
+def test_shipped_index_subspecies_reason():
+    choice = ModelRegistry().choose("panthera_pardus_fusca")
+    assert choice.reason == (
+        "panthera_pardus_fusca: no own model, using panthera_pardus (parent taxon)"
+    )
+
+
+def test_note_is_part_of_reason(models_dir):
+    index = json.loads((models_dir / "models.json").read_text())
+    index["species"]["lycaon_pictus"] = {"model": "generic.pt", "note": "no wild dog masks"}
+    (models_dir / "models.json").write_text(json.dumps(index))
+    choice = ModelRegistry(models_dir).choose("lycaon_pictus")
+    assert choice.reason == "lycaon_pictus: model generic (no wild dog masks)"
+
+
+def test_lookup_ignores_case(models_dir):
+    assert ModelRegistry(models_dir).choose("Zebra_Plains").model_name == "zebra"
+
+
+def test_alias_of_unknown_species_is_ignored(models_dir):
+    index = json.loads((models_dir / "models.json").read_text())
+    index["aliases"]["okapi"] = "okapia_johnstoni"
+    (models_dir / "models.json").write_text(json.dumps(index))
+    choice = ModelRegistry(models_dir).choose("okapi")
+    assert choice.reason == "okapi: no own model, using the generic model"
+
+
+def test_malformed_index_turns_weighting_off(tmp_path):
+    (tmp_path / "models.json").write_text("{not json")
+    choice = ModelRegistry(tmp_path).choose("zebra_plains")
+    assert not choice.fg_weighting
+    assert "models.json is unreadable" in choice.warning
