@@ -3,9 +3,10 @@
 Each epoch draws a random box per training photo (see ``augment``), cuts the
 chip with the product's ``extract_chip``, shrinks it to the network input
 exactly as ``BackgroundModel.predict`` does, and groups chips of equal input
-size into batches. After every epoch the model is scored on the validation
-split with the IoU protocol of ``evaluate``, and the best one is written to
-the output file. Validation is used only to pick that checkpoint.
+size into batches. An exponential moving average of the weights trails the
+trained ones (see ``weight_average``). After every epoch that average is scored
+on the validation split with the IoU protocol of ``evaluate``, and the best one
+is written to the output file. Validation is used only to pick that checkpoint.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from reviewer.training.data import (
     read_mask_index,
 )
 from reviewer.training.evaluate import prepare_eval_chips, score_eval_chips
+from reviewer.training.weight_average import WeightAverage
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +64,16 @@ class TrainConfig:
 
     data_dir: Path  # masks folder: index.csv, images/, masks/
     out_path: Path  # weights file; the model card goes next to it as .md
-    epochs: int = 60
+    epochs: int = 150
     seed: int = 0
     batch_size: int = 16  # chips per batch; a batch may be smaller, see plan_epoch
     arch: ForegroundArch = field(default_factory=ForegroundArch)
     learning_rate: float = 3e-3  # peak AdamW rate, reached after warmup, then cosine decay
     weight_decay: float = 1e-4
     warmup_fraction: float = 0.03  # share of all steps with a linear warmup
+    # Decay per optimizer step of the weight average that is scored and saved;
+    # None scores and saves the trained weights themselves.
+    ema_decay: float | None = 0.998
     threads: int = field(default_factory=physical_core_count)  # torch threads
     max_minutes: float | None = None  # stop before an epoch that would end past this
     augment: AugmentConfig = field(default_factory=AugmentConfig)
@@ -81,6 +86,8 @@ class TrainConfig:
             raise ValueError(f"learning_rate must be > 0, not {self.learning_rate}")
         if self.max_minutes is not None and self.max_minutes <= 0:
             raise ValueError(f"max_minutes must be > 0, not {self.max_minutes}")
+        if self.ema_decay is not None and not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1) or None, not {self.ema_decay}")
 
 
 @dataclass(frozen=True)
@@ -225,11 +232,12 @@ def train_background(config: TrainConfig) -> TrainResult:
     optimizer = torch.optim.AdamW(
         net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
+    scored_net = _attach_weight_average(net, optimizer, config)
     predictor = BackgroundModel(
         name=config.out_path.stem,
         path=config.out_path,
         sha256="",
-        net=net,
+        net=scored_net,
         num_threads=config.threads,
     )
     result = TrainResult.start(config, train_set.records, val_chips, net)
@@ -248,7 +256,7 @@ def train_background(config: TrainConfig) -> TrainResult:
             )
             if scores["mean_iou"] > result.best_val_iou:
                 result = replace(result, best_epoch=epoch, best_scores=scores)
-                save_background_model(config.out_path, net, result.to_meta())
+                save_background_model(config.out_path, scored_net, result.to_meta())
             _log_epoch(result, scores, config)
     except KeyboardInterrupt:
         log.warning("Interrupted; keeping the best checkpoint so far (%s)", config.out_path)
@@ -257,6 +265,15 @@ def train_background(config: TrainConfig) -> TrainResult:
     if result.best_epoch is not None:
         write_model_card(result)
     return result
+
+
+def _attach_weight_average(net, optimizer, config: TrainConfig) -> ForegroundNet:
+    """Return the network to score and save: a weight average updated after every step."""
+    if config.ema_decay is None:
+        return net
+    average = WeightAverage(net, config.ema_decay)
+    optimizer.register_step_post_hook(lambda *_: average.update(net))
+    return average.net
 
 
 def _train_one_epoch(net, optimizer, train_set, config, rng, epoch) -> float:

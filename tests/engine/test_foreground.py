@@ -236,3 +236,16 @@ def test_code_pickle_rejected_unexecuted(tmp_path, writer):
         path.write_bytes(pickle.dumps(checkpoint, protocol=2))
     assert str(path) in _expect_load_error(path)
     assert not marker.exists()
+
+
+def test_flip_average_mirror_symmetric(tiny_model):
+    chip = np.random.default_rng(4).integers(0, 256, (48, 70, 3), dtype=np.uint8)
+    mirrored = tiny_model.predict(np.ascontiguousarray(chip[:, ::-1]))
+    np.testing.assert_allclose(mirrored, tiny_model.predict(chip)[:, ::-1], atol=1e-5)
+
+
+def test_flip_average_off_single_pass(tiny_model_path):
+    model = load_background_model(tiny_model_path, num_threads=1, flip_average=False)
+    chip = np.random.default_rng(4).integers(0, 256, (48, 70, 3), dtype=np.uint8)
+    mirrored = model.predict(np.ascontiguousarray(chip[:, ::-1]))
+    assert not np.allclose(mirrored, model.predict(chip)[:, ::-1], atol=1e-5)
