@@ -6,66 +6,16 @@ so their pyqtgraph ViewBoxes are linked and zoom and pan together.
 
 from __future__ import annotations
 
-import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QGridLayout,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSizePolicy,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QPushButton, QWidget
 
 from reviewer.engine.pipeline import PairMatch
 from reviewer.engine.scoring import PairScore
+from reviewer.gui.mask_view import MaskView
+from reviewer.gui.titled_view import TitledView
 from reviewer.render.geometry import PairLayout, side_by_side
-from reviewer.render.images import (
-    bgr_to_qimage,
-    dimmed_grey,
-    evidence_maps,
-    probchip_to_qimage,
-)
+from reviewer.render.images import bgr_to_qimage, dimmed_grey, evidence_maps
 from reviewer.render.items import CorrespondenceItem, ImagePairItem
-
-#: Background of the views behind and between the chips.
-VIEW_BACKGROUND = "#1e1e1e"
-#: Height of each view's title row.
-TITLE_HEIGHT_PX = 26
-
-
-class _View(QWidget):
-    """A title row above one zoomable ViewBox."""
-
-    def __init__(self, title: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.title = QLabel(f"<b>{title}</b>")
-        self.note = QLabel()
-        # Long notes are cut rather than widening the window.
-        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.graphics = pg.GraphicsView(background=VIEW_BACKGROUND)
-        self.viewbox = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
-        self.graphics.setCentralItem(self.viewbox)
-
-        # A fixed-height title row keeps the four views the same size.
-        title_bar = QWidget()
-        title_bar.setFixedHeight(TITLE_HEIGHT_PX)
-        self.title_row = QHBoxLayout(title_bar)
-        self.title_row.setContentsMargins(0, 0, 0, 0)
-        self.title_row.addWidget(self.title)
-        self.title_row.addWidget(self.note, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.setSpacing(2)
-        layout.addWidget(title_bar)
-        layout.addWidget(self.graphics, 1)
-
-    def replace_items(self, *items) -> None:
-        self.viewbox.clear()
-        for item in items:
-            self.viewbox.addItem(item)
 
 
 class PairViews(QWidget):
@@ -73,10 +23,10 @@ class PairViews(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.chips = _View("(a) Chips")
-        self.masks = _View("(b) Foreground masks")
-        self.heatmap = _View("(c) Evidence heatmap")
-        self.matches = _View("(d) Verified correspondences")
+        self.chips = TitledView("(a) Chips")
+        self.masks = MaskView()
+        self.heatmap = TitledView("(c) Evidence heatmap")
+        self.matches = TitledView("(d) Verified correspondences")
         self.heatmap_toggle = QCheckBox("show heatmap")
         self.heatmap_toggle.setChecked(True)
         self.heatmap.title_row.addWidget(self.heatmap_toggle)
@@ -100,7 +50,7 @@ class PairViews(QWidget):
         self.fit_button.clicked.connect(self.fit)
 
     @property
-    def views(self) -> tuple[_View, _View, _View, _View]:
+    def views(self) -> tuple[TitledView, MaskView, TitledView, TitledView]:
         """The four views in the order (a), (b), (c), (d)."""
         return (self.chips, self.masks, self.heatmap, self.matches)
 
@@ -110,6 +60,7 @@ class PairViews(QWidget):
         for view in self.views:
             view.replace_items()
             view.note.setText("")
+        self.masks.clear()
 
     def show_match(self, match: PairMatch, score: PairScore) -> None:
         """Draw a new pair and fit it into the views."""
@@ -118,7 +69,7 @@ class PairViews(QWidget):
         chips = (bgr_to_qimage(match.a.chip.pixels), bgr_to_qimage(match.b.chip.pixels))
 
         self.chips.replace_items(ImagePairItem(layout, *chips))
-        self._show_masks(match, layout)
+        self.masks.show_match(match, layout)
         grey = (
             bgr_to_qimage(dimmed_grey(match.a.chip.pixels)),
             bgr_to_qimage(dimmed_grey(match.b.chip.pixels)),
@@ -148,6 +99,7 @@ class PairViews(QWidget):
             self.heatmap.note.setToolTip(f"maximum evidence density {maps.vmax:.3g} per chip px²")
         else:
             self.heatmap.note.setText("no counted evidence under the current threshold")
+        self.masks.set_threshold(score.config.threshold, score.config.fg_weighting)
         self._correspondences.set_score(score)
         sver = self._match.sver
         if sver.verified:
@@ -156,19 +108,6 @@ class PairViews(QWidget):
             )
         else:
             self.matches.note.setText(f"not verified: {sver.reason or 'no transform found'}")
-
-    def _show_masks(self, match: PairMatch, layout: PairLayout) -> None:
-        if match.a.probchip is None or match.b.probchip is None:
-            grey = (
-                bgr_to_qimage(dimmed_grey(match.a.chip.pixels, 0.3)),
-                bgr_to_qimage(dimmed_grey(match.b.chip.pixels, 0.3)),
-            )
-            self.masks.replace_items(ImagePairItem(layout, *grey))
-            self.masks.note.setText("no probchip: no background model, weighting is off")
-            return
-        masks = (probchip_to_qimage(match.a.probchip), probchip_to_qimage(match.b.probchip))
-        self.masks.replace_items(ImagePairItem(layout, *masks))
-        self.masks.note.setText("probchip: black 0 = background, white 1 = animal")
 
     def _on_heatmap_toggled(self, visible: bool) -> None:
         if self._overlay is not None:
