@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from PySide6.QtGui import QColor
 
@@ -78,15 +80,27 @@ def evidence_rgba(heat: np.ndarray, vmax: float, max_alpha: int = 220) -> np.nda
     (H, W, 4) uint8
         RGBA pixels.
     """
-    heat = np.asarray(heat, dtype=np.float64)
+    heat = np.asarray(heat, dtype=np.float32)
     if heat.ndim != 2:
         raise ValueError(f"heat must have shape (H, W), got {heat.shape}")
-    rgba = np.zeros(heat.shape + (4,), dtype=np.uint8)
     if vmax <= 0:
-        return rgba
+        return np.zeros(heat.shape + (4,), dtype=np.uint8)
+    # The slider recolours both maps on every step, so each pixel is one
+    # lookup into a 1024-entry table instead of an interpolation.
+    index = np.clip(heat * np.float32((_EVIDENCE_STEPS - 1) / vmax), 0, _EVIDENCE_STEPS - 1)
+    return _evidence_table(max_alpha)[index.astype(np.intp)]
+
+
+_EVIDENCE_STEPS = 1024
+
+
+@lru_cache(maxsize=4)
+def _evidence_table(max_alpha: int) -> np.ndarray:
+    """Return the (_EVIDENCE_STEPS, 4) RGBA colours of heat / vmax from 0 to 1."""
     # A square root scale, so that evidence spread over large keypoints still
     # shows next to a compact cluster of small ones.
-    level = np.sqrt(np.clip(heat / vmax, 0.0, 1.0))
-    rgba[..., :3] = ramp(level, EVIDENCE_STOPS)
-    rgba[..., 3] = np.round(max_alpha * np.clip(1.5 * level, 0.0, 1.0)).astype(np.uint8)
-    return rgba
+    level = np.sqrt(np.linspace(0.0, 1.0, _EVIDENCE_STEPS))
+    table = np.empty((_EVIDENCE_STEPS, 4), dtype=np.uint8)
+    table[:, :3] = ramp(level, EVIDENCE_STOPS)
+    table[:, 3] = np.round(max_alpha * np.clip(1.5 * level, 0.0, 1.0)).astype(np.uint8)
+    return table
