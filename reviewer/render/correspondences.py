@@ -93,12 +93,7 @@ def paint_correspondences(
     if len(fm) == 0:
         return
 
-    # Geometry in pair coordinates.
-    kpts_a = match.a.features.kpts[fm[:, 0]]
-    kpts_b = match.b.features.kpts[fm[:, 1]]
-    outline_a = kpt_ellipses(kpts_a, style.ellipse_points)
-    outline_b = kpt_ellipses(kpts_b, style.ellipse_points) + (layout.offset_b, 0.0)
-    end_b = layout.to_pair_b(kpts_b[:, :2])
+    polygons_a, polygons_b, start_a, end_b = _geometry(match, layout, style.ellipse_points)
 
     # Colours and order: cut and excluded first, so counted evidence stays on top,
     # and within each kind the lowest weight first.
@@ -114,11 +109,38 @@ def paint_correspondences(
     for i in order:
         line_pen, ellipse_pen = _pens(kinds[i], tuple(rgb[i]), style)
         painter.setPen(ellipse_pen)
-        painter.drawPolygon(_polygon(outline_a[i]))
-        painter.drawPolygon(_polygon(outline_b[i]))
+        painter.drawPolygon(polygons_a[i])
+        painter.drawPolygon(polygons_b[i])
         painter.setPen(line_pen)
-        painter.drawLine(QPointF(*kpts_a[i, :2]), QPointF(*end_b[i]))
+        painter.drawLine(start_a[i], end_b[i])
     painter.restore()
+
+
+#: The last pair's ellipses and line ends. Moving the threshold repaints the same
+#: geometry in new colours, and building QPolygonF objects is most of that cost.
+_last_geometry: tuple | None = None
+
+
+def _geometry(match: PairMatch, layout: PairLayout, points: int) -> tuple:
+    """Return the inliers' ellipse polygons on A and B and their line ends, as Qt objects."""
+    global _last_geometry
+    key = (layout.offset_b, points)
+    if _last_geometry is not None and _last_geometry[0] is match and _last_geometry[1] == key:
+        return _last_geometry[2]
+
+    fm = match.inlier_fm
+    kpts_a = match.a.features.kpts[fm[:, 0]]
+    kpts_b = match.b.features.kpts[fm[:, 1]]
+    outline_a = kpt_ellipses(kpts_a, points)
+    outline_b = kpt_ellipses(kpts_b, points) + (layout.offset_b, 0.0)
+    geometry = (
+        [_polygon(outline) for outline in outline_a],
+        [_polygon(outline) for outline in outline_b],
+        [QPointF(float(x), float(y)) for x, y in kpts_a[:, :2]],
+        [QPointF(float(x), float(y)) for x, y in layout.to_pair_b(kpts_b[:, :2])],
+    )
+    _last_geometry = (match, key, geometry)
+    return geometry
 
 
 def _pens(kind: int, rgb: tuple[int, int, int], style: MatchStyle) -> tuple[QPen, QPen]:
