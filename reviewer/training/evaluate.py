@@ -15,7 +15,7 @@ Protocol, the one model cards report:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,8 @@ import numpy as np
 
 from reviewer.engine.foreground import BackgroundModel
 from reviewer.training.data import (
+    BBox,
+    MaskRecord,
     MaskSetError,
     cut_chip_and_mask,
     load_image_and_mask,
@@ -48,8 +50,20 @@ class EvalChip:
     source: str = ""  # source collection, as in MaskRecord
 
 
-def prepare_eval_chips(data_dir: str | Path, split: str = "val") -> list[EvalChip]:
-    """Cut the protocol's chip and true mask for every image of a split.
+@dataclass(frozen=True)
+class EvalCase:
+    """One evaluation image with its photo, for methods that work on the photo."""
+
+    record: MaskRecord
+    photo: np.ndarray  # (H, W, 3) uint8 BGR
+    bbox: BBox  # the protocol's box: all mask pixels, in photo pixels
+    chip: EvalChip
+
+
+def iter_eval_cases(data_dir: str | Path, split: str = "val") -> Iterator[EvalCase]:
+    """Read every image of a split and cut the protocol's chip and true mask.
+
+    Images with an empty mask are skipped with a warning.
 
     Raises
     ------
@@ -59,7 +73,6 @@ def prepare_eval_chips(data_dir: str | Path, split: str = "val") -> list[EvalChi
     records = read_mask_index(data_dir, split)
     if not records:
         raise MaskSetError(f"The masks folder {data_dir} has no images in split {split!r}.")
-    chips = []
     for record in records:
         image, mask = load_image_and_mask(record)
         bbox = mask_bbox(mask)
@@ -67,8 +80,19 @@ def prepare_eval_chips(data_dir: str | Path, split: str = "val") -> list[EvalChi
             log.warning("Skipping %s: its mask is empty", record.mask_path)
             continue
         chip, truth = cut_chip_and_mask(image, mask, bbox)
-        chips.append(EvalChip(record.id, record.classes, chip.pixels, truth, record.source))
-    return chips
+        eval_chip = EvalChip(record.id, record.classes, chip.pixels, truth, record.source)
+        yield EvalCase(record=record, photo=image, bbox=bbox, chip=eval_chip)
+
+
+def prepare_eval_chips(data_dir: str | Path, split: str = "val") -> list[EvalChip]:
+    """Cut the protocol's chip and true mask for every image of a split.
+
+    Raises
+    ------
+    MaskSetError
+        The split is empty, or a file is missing or unreadable.
+    """
+    return [case.chip for case in iter_eval_cases(data_dir, split)]
 
 
 def iou(predicted: np.ndarray, truth: np.ndarray) -> float:
@@ -87,12 +111,40 @@ def score_eval_chips(
     Returns
     -------
     dict
+        See ``score_probchips``.
+    """
+    return score_probchips({chip.id: predict(chip.pixels) for chip in chips}, chips)
+
+
+def score_probchips(probchips: Mapping[str, np.ndarray], chips: Sequence[EvalChip]) -> dict:
+    """Score probchips computed beforehand, one per chip id.
+
+    Parameters
+    ----------
+    probchips
+        Chip id -> (h, w) float probchip on the grid of that chip.
+    chips
+        The prepared chips; each needs an entry in ``probchips``.
+
+    Returns
+    -------
+    dict
         ``mean_iou`` (float), ``count`` (images), ``per_class`` and ``groups``
         (name -> {"iou": float, "count": int}), and ``per_image`` (id -> IoU).
+
+    Raises
+    ------
+    ValueError
+        A probchip's shape differs from its chip's.
     """
     per_image = {}
     for chip in chips:
-        probchip = predict(chip.pixels)
+        probchip = probchips[chip.id]
+        if probchip.shape != chip.truth.shape:
+            raise ValueError(
+                f"The probchip of {chip.id} has shape {probchip.shape}, but its chip has "
+                f"shape {chip.truth.shape}; compute it on the chip's grid."
+            )
         per_image[chip.id] = iou(probchip >= FOREGROUND_THRESHOLD, chip.truth)
 
     classes = sorted({name for chip in chips for name in chip.classes})

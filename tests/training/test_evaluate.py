@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from reviewer.training.data import component_bboxes, cut_chip_and_mask, mask_bbox
-from reviewer.training.evaluate import EvalChip, iou, score_eval_chips
+from reviewer.training.evaluate import EvalChip, iou, score_eval_chips, score_probchips
 
 
 def _two_blobs():
@@ -83,3 +83,18 @@ def test_score_per_class_counts_every_class():
     assert scores["per_class"]["zebra"]["iou"] == pytest.approx(1.0)
     assert scores["per_image"]["b"] == pytest.approx(4 / 16)
     assert scores["mean_iou"] == pytest.approx((1.0 + 0.25) / 2)
+
+
+def test_score_probchips_matches_predict():
+    truth = np.zeros((4, 4), bool)
+    truth[:2] = True
+    chips = [EvalChip("a", ("horse",), np.zeros((4, 4, 3), np.uint8), truth)]
+    probchip = truth.astype(np.float32) * 0.9
+    scores = score_probchips({"a": probchip}, chips)
+    assert scores["mean_iou"] == score_eval_chips(lambda _: probchip, chips)["mean_iou"]
+
+
+def test_score_probchips_wrong_shape_raises():
+    chips = [EvalChip("a", ("horse",), np.zeros((4, 4, 3), np.uint8), np.ones((4, 4), bool))]
+    with pytest.raises(ValueError, match="shape"):
+        score_probchips({"a": np.ones((4, 5), np.float32)}, chips)
