@@ -14,8 +14,10 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -51,7 +53,11 @@ from reviewer.training.data import (
     read_mask_index,
 )
 from reviewer.training.evaluate import prepare_eval_chips, score_eval_chips
+from reviewer.training.labels import BOX_LABEL_MODES, BoxLabelConfig
 from reviewer.training.weight_average import WeightAverage
+
+if TYPE_CHECKING:
+    from reviewer.training.coco import CocoSummary
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +68,7 @@ EXIT_INTERRUPTED = 130  # the shell's code for a job stopped by Ctrl-C
 class TrainConfig:
     """Everything that decides a training run; the model card records it."""
 
-    data_dir: Path  # masks folder: index.csv, images/, masks/
+    data_dir: Path  # masks folder (index.csv, images/, masks/) or COCO annotation file
     out_path: Path  # weights file; the model card goes next to it as .md
     epochs: int = 150
     seed: int = 0
@@ -77,6 +83,10 @@ class TrainConfig:
     threads: int = field(default_factory=physical_core_count)  # torch threads
     max_minutes: float | None = None  # stop before an epoch that would end past this
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    # COCO files only: labels of annotations without segmentation, and the
+    # share of images held out for validation.
+    box_labels: BoxLabelConfig = field(default_factory=BoxLabelConfig)
+    val_fraction: float = 0.15
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "threads"):
@@ -88,6 +98,8 @@ class TrainConfig:
             raise ValueError(f"max_minutes must be > 0, not {self.max_minutes}")
         if self.ema_decay is not None and not 0.0 <= self.ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1) or None, not {self.ema_decay}")
+        if not 0.0 < self.val_fraction < 1.0:
+            raise ValueError(f"val_fraction must be in (0, 1), not {self.val_fraction}")
 
 
 @dataclass(frozen=True)
@@ -162,11 +174,12 @@ class TrainingSet:
             net_size=net_input_size(size, config.arch.input_size_px, config.arch.stride),
         )
 
-    def make_batch(self, plans: list[SamplePlan]) -> tuple[torch.Tensor, torch.Tensor]:
+    def make_batch(self, plans: list[SamplePlan]) -> tuple[torch.Tensor, torch.Tensor, None]:
         """Cut and augment the chips of one batch.
 
-        Returns images (B, 3, h, w) float32 BGR in [0, 255] and targets
-        (B, 1, h, w) float32 in [0, 1].
+        Returns images (B, 3, h, w) float32 BGR in [0, 255], targets
+        (B, 1, h, w) float32 in [0, 1], and None for the loss weights, because
+        every pixel of a mask counts fully.
         """
         images, targets = [], []
         for plan in plans:
@@ -184,18 +197,29 @@ class TrainingSet:
             targets.append(np.ascontiguousarray(target))
         image_batch = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float()
         target_batch = torch.from_numpy(np.stack(targets))[:, None]
-        return image_batch, target_batch
+        return image_batch, target_batch, None
 
 
-def segmentation_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy plus (1 - soft IoU) per image, on the target's grid."""
+def segmentation_loss(
+    logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Binary cross-entropy plus (1 - soft IoU) per image, on the target's grid.
+
+    ``weights``, (B, 1, h, w) in [0, 1] like ``targets``, scale each pixel's
+    share of both terms; a pixel of weight 0 is ignored. None weighs all equally.
+    """
     logits = functional.interpolate(
         logits, size=targets.shape[2:], mode="bilinear", align_corners=False
     )
-    bce = functional.binary_cross_entropy_with_logits(logits, targets)
     probs = torch.sigmoid(logits)
-    intersection = (probs * targets).sum(dim=(1, 2, 3))
-    union = (probs + targets - probs * targets).sum(dim=(1, 2, 3))
+    if weights is None:
+        bce = functional.binary_cross_entropy_with_logits(logits, targets)
+        weights = torch.ones_like(targets)
+    else:
+        pixel_bce = functional.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+        bce = (pixel_bce * weights).sum() / weights.sum().clamp_min(1.0)
+    intersection = (weights * probs * targets).sum(dim=(1, 2, 3))
+    union = (weights * (probs + targets - probs * targets)).sum(dim=(1, 2, 3))
     soft_iou = (intersection + 1.0) / (union + 1.0)
     return bce + (1.0 - soft_iou).mean()
 
@@ -208,6 +232,35 @@ def learning_rate_at(progress: float, config: TrainConfig) -> float:
     return config.learning_rate * (0.01 + 0.99 * 0.5 * (1.0 + np.cos(np.pi * min(decay, 1.0))))
 
 
+@dataclass(frozen=True)
+class TrainingData:
+    """The training set and validation chips of a run, and how to score the chips."""
+
+    train_set: TrainingSet
+    val_chips: list  # EvalChip for a masks folder, coco_set.ValChip for a COCO file
+    score: Callable[[Callable, list], dict]  # (predict, val_chips) -> score_eval_chips dict
+    all_ones_iou: float | None = None  # None: TrainResult.start computes it
+    coco: CocoSummary | None = None  # set for a COCO file
+
+
+def load_training_data(config: TrainConfig) -> TrainingData:
+    """Read a masks folder, or a COCO file when ``data_dir`` is a file or ends in .json.
+
+    Raises
+    ------
+    MaskSetError, AnnotationFileError, CocoDataError
+        The data is missing, malformed or has no usable images.
+    """
+    path = config.data_dir
+    if path.is_file() or path.suffix.lower() == ".json":
+        # Imported here because coco builds on TrainingSet from this module.
+        from reviewer.training.coco import load_coco_data
+
+        return load_coco_data(config)
+    train_set = TrainingSet(path, config.augment)
+    return TrainingData(train_set, prepare_eval_chips(path, "val"), score_eval_chips)
+
+
 def train_background(config: TrainConfig) -> TrainResult:
     """Train a background model and write the best checkpoint and its model card.
 
@@ -216,17 +269,17 @@ def train_background(config: TrainConfig) -> TrainResult:
 
     Raises
     ------
-    MaskSetError
-        The masks folder is missing, malformed or has an empty split.
+    MaskSetError, AnnotationFileError, CocoDataError
+        The data is missing, malformed or has no usable images.
     """
     start = time.monotonic()
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
 
     # Data: training photos in memory, validation chips cut once.
-    train_set = TrainingSet(config.data_dir, config.augment)
-    val_chips = prepare_eval_chips(config.data_dir, "val")
-    log.info("Training on %d photos, validating on %d", len(train_set), len(val_chips))
+    data = load_training_data(config)
+    train_set, val_chips = data.train_set, data.val_chips
+    log.info("Training on %d chips per epoch, validating on %d", len(train_set), len(val_chips))
 
     net = ForegroundNet(config.arch)
     optimizer = torch.optim.AdamW(
@@ -241,6 +294,9 @@ def train_background(config: TrainConfig) -> TrainResult:
         num_threads=config.threads,
     )
     result = TrainResult.start(config, train_set.records, val_chips, net)
+    result = replace(result, data_seconds=time.monotonic() - start)
+    if data.coco is not None:
+        result = replace(result, coco=data.coco, all_ones_iou=data.all_ones_iou)
 
     try:
         for epoch in range(1, config.epochs + 1):
@@ -249,7 +305,7 @@ def train_background(config: TrainConfig) -> TrainResult:
                 break
             loss = _train_one_epoch(net, optimizer, train_set, config, rng, epoch)
 
-            scores = score_eval_chips(predictor.predict, val_chips)
+            scores = data.score(predictor.predict, val_chips)
             net.train()
             result = replace(
                 result, epochs_run=epoch, seconds=time.monotonic() - start, last_loss=loss
@@ -284,8 +340,8 @@ def _train_one_epoch(net, optimizer, train_set, config, rng, epoch) -> float:
         progress = (epoch - 1 + step / len(batches)) / config.epochs
         for group in optimizer.param_groups:
             group["lr"] = learning_rate_at(progress, config)
-        images, targets = train_set.make_batch(plans)
-        loss = segmentation_loss(net(images), targets)
+        images, targets, weights = train_set.make_batch(plans)
+        loss = segmentation_loss(net(images), targets, weights)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -296,12 +352,11 @@ def _train_one_epoch(net, optimizer, train_set, config, rng, epoch) -> float:
 def _out_of_time(config: TrainConfig, start: float, result: TrainResult) -> bool:
     if config.max_minutes is None or result.epochs_run == 0:
         return False
-    per_epoch = result.seconds / result.epochs_run
-    return time.monotonic() - start + per_epoch > config.max_minutes * 60.0
+    return time.monotonic() - start + result.seconds_per_epoch > config.max_minutes * 60.0
 
 
 def _log_epoch(result: TrainResult, scores: dict, config: TrainConfig) -> None:
-    per_epoch = result.seconds / result.epochs_run
+    per_epoch = result.seconds_per_epoch
     left = per_epoch * (config.epochs - result.epochs_run)
     log.info(
         "epoch %d/%d: loss %.4f, val IoU %.4f (best %.4f at epoch %d), %.0f s/epoch, ETA %s",
@@ -326,7 +381,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``reviewer train-background`` to a parser."""
     defaults = TrainConfig(data_dir=Path("."), out_path=Path("."), threads=1)
     parser.add_argument(
-        "data", type=Path, metavar="DATA", help="masks folder with index.csv, images/ and masks/"
+        "data",
+        type=Path,
+        metavar="DATA",
+        help="masks folder with index.csv, images/ and masks/, or a COCO annotation file "
+        "(.json) with boxes and optional segmentation",
     )
     parser.add_argument(
         "--out",
@@ -378,6 +437,20 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="stop before an epoch that would end past this many minutes",
     )
+    parser.add_argument(
+        "--box-labels",
+        choices=BOX_LABEL_MODES,
+        default=defaults.box_labels.mode,
+        help="COCO files: labels of annotations without segmentation; 'refined' runs "
+        "GrabCut inside each box, 'plain' calls the whole box animal (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--val-fraction",
+        type=float,
+        default=defaults.val_fraction,
+        help="COCO files: share of the images held out to pick the best epoch "
+        "(default: %(default)s)",
+    )
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -396,6 +469,8 @@ def run_train(args: argparse.Namespace) -> int:
             learning_rate=args.lr,
             threads=args.threads or physical_core_count(),
             max_minutes=args.max_minutes,
+            box_labels=BoxLabelConfig(mode=args.box_labels),
+            val_fraction=args.val_fraction,
         )
     except ValueError as err:
         log.error("Invalid training option: %s", err)

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from reviewer.engine.foreground import load_background_model
+from reviewer.training import coco_card
 from reviewer.training.evaluate import HIGHLIGHT_CLASSES, iou
 
 if TYPE_CHECKING:
     from reviewer.training.background import TrainConfig
+    from reviewer.training.coco import CocoSummary
 
 TIMING_CHIP_SIZE = (700, 525)  # (width, height) of the chip timed for the card, a 4:3 box
 TIMING_RUNS = 20
@@ -49,8 +51,10 @@ class TrainResult:
     best_epoch: int | None = None
     best_scores: dict = field(default_factory=dict)  # score_eval_chips output of the best epoch
     seconds: float = 0.0  # wall time since training started
+    data_seconds: float = 0.0  # wall time spent reading data and making labels before epoch 1
     last_loss: float = math.nan
     interrupted: bool = False
+    coco: CocoSummary | None = None  # set when trained from a COCO file
 
     @classmethod
     def start(cls, config, train_records, val_chips, net) -> TrainResult:
@@ -71,6 +75,11 @@ class TrainResult:
     def best_val_iou(self) -> float:
         """Mean val IoU of the best epoch; minus infinity before the first epoch ends."""
         return self.best_scores.get("mean_iou", -math.inf)
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """Mean wall time of the epochs run so far, without the data preparation."""
+        return (self.seconds - self.data_seconds) / max(self.epochs_run, 1)
 
     @property
     def card_path(self) -> Path:
@@ -100,12 +109,14 @@ class TrainResult:
         ]
         if config.max_minutes is not None:
             words += ["--max-minutes", str(config.max_minutes)]
+        if self.coco is not None:
+            words += coco_card.command_words(self)
         return shlex.join(words)
 
     def to_meta(self) -> dict:
         """Plain-data summary stored in the model file."""
         scores = self.best_scores
-        return {
+        meta = {
             "data_set": self.config.data_dir.name,
             "train_images": self.train_count,
             "val_images": self.val_count,
@@ -118,6 +129,9 @@ class TrainResult:
             "val_per_class_iou": {k: v["iou"] for k, v in scores.get("per_class", {}).items()},
             "command": self.command_line(),
         }
+        if self.coco is not None:
+            meta.update(coco_card.meta(self))
+        return meta
 
 
 def write_model_card(result: TrainResult) -> Path:
@@ -128,8 +142,13 @@ def write_model_card(result: TrainResult) -> Path:
     """
     model = load_background_model(result.config.out_path, num_threads=result.config.threads)
     milliseconds = _time_predict(model)
-    lines = _header(result, model, milliseconds) + _data_section(result)
-    lines += _training_section(result) + _evaluation_section(result) + _limitations()
+    if result.coco is not None:
+        lines = _header(result, model, milliseconds) + coco_card.data_section(result)
+        lines += _training_section(result) + _evaluation_section(result)
+        lines += coco_card.limitations(result)
+    else:
+        lines = _header(result, model, milliseconds) + _data_section(result)
+        lines += _training_section(result) + _evaluation_section(result) + _limitations()
     result.card_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return result.card_path
 
@@ -213,13 +232,16 @@ def _training_section(result: TrainResult) -> list[str]:
         "",
         f"- Epochs: {result.epochs_run} of {config.epochs} run ({status}); the weights "
         f"are from epoch {result.best_epoch}",
-        f"- Wall time: {result.seconds / 60:.1f} min with {_threads(config.threads)}",
+        f"- Wall time: {result.seconds / 60:.1f} min with {_threads(config.threads)}, "
+        f"{result.data_seconds / 60:.1f} min of it reading the data and making labels",
         f"- Seed: {config.seed}; batch size {config.batch_size}; AdamW, peak learning rate "
         f"{config.learning_rate}, weight decay {config.weight_decay}, linear warmup over "
         f"{config.warmup_fraction:.0%} of the steps, then cosine decay",
         "- Loss: binary cross-entropy plus (1 - soft IoU) per chip",
         _weights_line(config),
-        f"- Chips: `extract_chip` of the box of all mask pixels or, with probability "
+        coco_card.chips_line(result)
+        if result.coco is not None
+        else f"- Chips: `extract_chip` of the box of all mask pixels or, with probability "
         f"{augment.component_prob}, of one connected component; each side of the box "
         f"moved by -{augment.shrink_max:.0%} to +{augment.grow_max:.0%} of the box size with "
         f"probability {augment.jitter_prob}; horizontal flips; brightness, contrast, "
@@ -248,7 +270,9 @@ def _evaluation_section(result: TrainResult) -> list[str]:
     lines = [
         "## Validation IoU",
         "",
-        "Protocol: for each val image the box is the bounding box of all mask pixels, the "
+        coco_card.protocol_text(result)
+        if result.coco is not None
+        else "Protocol: for each val image the box is the bounding box of all mask pixels, the "
         "chip is `extract_chip` of that box, and the true mask is warped into the chip with "
         "nearest-neighbour sampling. Foreground is probchip >= 0.5, the probchip coming from "
         "`BackgroundModel.predict` as the product runs it. IoU is taken over the "

@@ -59,7 +59,7 @@ def read_mask_index(data_dir: str | Path, split: str | None = None) -> list[Mask
     if not index_path.is_file():
         raise MaskSetError(
             f"No index.csv in {data_dir}. Point to a masks folder that contains "
-            "index.csv, images/ and masks/."
+            "index.csv, images/ and masks/, or to a COCO annotation file (.json)."
         )
     with index_path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
