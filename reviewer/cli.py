@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _subcommand_parser(argv[0]) if argv and argv[0] in SUBCOMMANDS else _gui_parser()
     args = parser.parse_args(argv)
-    _configure_logging(args.verbose)
+    _configure_logging(args.verbose + args.base_verbosity)
     try:
         return args.run(args)
     except ReviewerError as err:
@@ -133,13 +133,16 @@ def _add_train_parser(commands) -> None:
     train = commands.add_parser(
         "train-background",
         help="train a background (foreground probability) model",
-        description="Train a background model from a masks folder (index.csv, images/, masks/).",
+        description="Train a background model from a masks folder (index.csv, images/, "
+        "masks/) or a COCO annotation file (segmentation masks, or boxes only). Progress "
+        "and the time left are logged; Ctrl-C stops and keeps the best checkpoint.",
     )
     from reviewer.training.background import add_train_arguments, run_train
 
     add_train_arguments(train)
     _add_common(train)
-    train.set_defaults(run=run_train)
+    # Training logs its progress and ETA at INFO, so that level is its default.
+    train.set_defaults(run=run_train, base_verbosity=1)
 
 
 def _run_match(args: argparse.Namespace) -> int:
@@ -256,6 +259,7 @@ def _no_display() -> bool:
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
+    parser.set_defaults(base_verbosity=0)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
 
 
