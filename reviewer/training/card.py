@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 TIMING_CHIP_SIZE = (700, 525)  # (width, height) of the chip timed for the card, a 4:3 box
 TIMING_RUNS = 20
+WEAK_IOU = 0.7  # classes below this val IoU are named in the limitations
 #: How the training defaults of this code version were chosen; the card repeats it.
 DEFAULTS_PROVENANCE = (
     "The defaults of this code version (150 epochs, input size 256, the weight average, "
@@ -148,7 +149,7 @@ def write_model_card(result: TrainResult) -> Path:
         lines += coco_card.limitations(result)
     else:
         lines = _header(result, model, milliseconds) + _data_section(result)
-        lines += _training_section(result) + _evaluation_section(result) + _limitations()
+        lines += _training_section(result) + _evaluation_section(result) + _limitations(result)
     result.card_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return result.card_path
 
@@ -295,8 +296,8 @@ def _evaluation_section(result: TrainResult) -> list[str]:
     ]
 
 
-def _limitations() -> list[str]:
-    return [
+def _limitations(result: TrainResult) -> list[str]:
+    lines = [
         "## Limitations",
         "",
         "- Trained from scratch on a few hundred photos, most of them horses; classes with "
@@ -304,3 +305,12 @@ def _limitations() -> list[str]:
         "- It marks every animal in the chip as foreground, not only the annotated one.",
         "- It was trained on upright boxes (theta = 0) only.",
     ]
+    per_class = result.best_scores.get("per_class", {})
+    weak = sorted((entry["iou"], name, entry["count"]) for name, entry in per_class.items())
+    weak = [f"{name} {iou:.3f} ({count} images)" for iou, name, count in weak if iou < WEAK_IOU]
+    if weak:
+        lines.append(
+            f"- Classes below val IoU {WEAK_IOU}: {', '.join(weak)}. "
+            "`benchmarks/background_model.py` compares them with an all-ones mask and GrabCut."
+        )
+    return lines
