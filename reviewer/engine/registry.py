@@ -1,4 +1,4 @@
-"""Which background model serves which species, and why.
+"""Lookup of the background model for each species, with the reason for each choice.
 
 ``models/models.json`` maps Wildbook species codes and their aliases to model
 files. A model is a file name, or an object whose note is added to the reason::
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reviewer import MODELS_DIR
-from reviewer.engine.errors import ModelLoadError, ReviewerError
+from reviewer.engine.errors import ReviewerError
 
 log = logging.getLogger(__name__)
 
@@ -126,19 +126,19 @@ class ModelRegistry:
                 )
 
     def choose(self, species: str) -> ModelChoice:
-        """Pick the model for a species code and say why."""
+        """Pick the model for a species code and return it with the reason."""
         code = species.strip().lower()
         candidates = self._candidates(code)
         problems: list[str] = []
         failed: list[str] = []
-        for entry, why in candidates:
+        for entry, reason in candidates:
             path = self.models_dir / entry.filename
             problem = self._check(path)
             if problem is None:
                 if problems:
-                    why += f"; {', '.join(failed)} unusable"
+                    reason += f"; {', '.join(failed)} unusable"
                 warning = "; ".join(problems) if problems else None
-                return ModelChoice(species, path.stem, path, f"{species}: {why}", warning)
+                return ModelChoice(species, path.stem, path, f"{species}: {reason}", warning)
             problems.append(problem)
             failed.append(path.name)
 
@@ -196,7 +196,7 @@ class ModelRegistry:
             self._loaded[path] = load_background_model(path)
             log.info("Loaded background model %s", path)
             return None
-        except (ModelLoadError, ReviewerError) as err:
+        except ReviewerError as err:  # ModelLoadError and any other user-facing load error
             self._failed[path] = str(err)
             log.error("Background model unusable: %s", err)
             return str(err)
