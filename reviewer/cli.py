@@ -153,6 +153,10 @@ def _run_match(args: argparse.Namespace) -> int:
 
     if not 0.0 <= args.threshold <= 1.0:
         raise ReviewerError(f"--threshold must be in [0, 1], not {args.threshold}")
+    if args.json and args.json != "-":
+        _check_output_folder(Path(args.json), "--json")
+    if args.export:
+        _check_output_folder(args.export, "--export")
     annots = load_annotations(args.annotations)
     try:
         annot_a, annot_b = annots.get(args.aid_a), annots.get(args.aid_b)
@@ -173,7 +177,7 @@ def _run_match(args: argparse.Namespace) -> int:
         if to_stdout:
             print(text)
         else:
-            Path(args.json).write_text(text + "\n", encoding="utf-8")
+            _write_text(Path(args.json), text + "\n")
     if args.export:
         from reviewer.render.figure import export_match_figure
 
@@ -182,10 +186,31 @@ def _run_match(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_output_folder(path: Path, option: str) -> None:
+    if not path.parent.is_dir():
+        raise ReviewerError(
+            f"{option} {path}: the folder {path.parent} does not exist; create it or choose "
+            "another path."
+        )
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise ReviewerError(f"Cannot write {path}: {err.strerror}") from None
+
+
 def match_summary(match, score) -> dict:
     """Return the JSON-ready result of a scored pair."""
     a, b = match.a, match.b
-    warnings = [w for w in (a.model.warning, b.model.warning) if w]
+    warnings = list(dict.fromkeys(w for w in (a.model.warning, b.model.warning) if w))
+    if not match.fg_weighting:
+        off_reason = "no usable background model"
+    elif not score.config.fg_weighting:
+        off_reason = "switched off by the user"
+    else:
+        off_reason = None
     return {
         "aid_a": a.annot.aid,
         "aid_b": b.annot.aid,
@@ -198,6 +223,7 @@ def match_summary(match, score) -> dict:
         "model_reason_a": a.model.reason,
         "model_reason_b": b.model.reason,
         "fg_weighting": bool(match.fg_weighting and score.config.fg_weighting),
+        "fg_weighting_off_reason": off_reason,
         "threshold": score.config.threshold,
         "score": _round(score.score),
         "score_foreground": _round(score.score_foreground),
@@ -231,8 +257,9 @@ def format_summary(result: dict) -> str:
     if result["num_same_place"]:
         line += f" ({result['num_same_place']} same-photo points excluded)"
     line += f", t={result['threshold']:.2f}"
+    models = ", ".join(m or "no model" for m in (result["model_a"], result["model_b"]))
     weighting = "on" if result["fg_weighting"] else "OFF"
-    line += f", weighting {weighting} ({result['model_a']}, {result['model_b']})"
+    line += f", weighting {weighting} ({models})"
     line += f", {result['timings_ms'].get('total', 0.0) / 1000:.1f} s"
     return line
 

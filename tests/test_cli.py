@@ -88,3 +88,18 @@ def test_gui_without_display_is_a_clear_error(monkeypatch, capsys):
         monkeypatch.delenv(name, raising=False)
     assert main([str(DEMO_ANNOTATIONS)]) == 2
     assert "No display found" in capsys.readouterr().err
+
+
+def test_json_into_missing_folder_fails_before_matching(tmp_path, capsys):
+    target = tmp_path / "missing" / "r.json"
+    assert main(["match", str(DEMO_ANNOTATIONS), "3", "5", "--json", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err
+    assert "Traceback" not in err
+
+
+def test_weighting_switched_off_by_user(capsys):
+    assert main(["match", str(DEMO_ANNOTATIONS), "3", "5", "--no-fg", "--json", "-"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["fg_weighting"] is False
+    assert result["fg_weighting_off_reason"] == "switched off by the user"

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -72,7 +71,11 @@ class AnnotationSet:
         try:
             return self.annots[str(aid)]
         except KeyError:
-            known = ", ".join(list(self.annots)[:20])
+            if not self.annots:
+                raise KeyError(
+                    f"aid {aid} is not in {self.path}: it has no valid annotations"
+                ) from None
+            known = ", ".join(list(self.annots)[:20]) + (", ..." if len(self.annots) > 20 else "")
             raise KeyError(f"aid {aid} is not in {self.path}; known aids: {known}") from None
 
 
@@ -91,10 +94,12 @@ def load_annotations(path: str | Path) -> AnnotationSet:
     path = Path(path).expanduser().resolve()
     data = _read_json(path)
 
-    images = _index_images(path, data.get("images", []))
-    species = {str(c.get("id")): c.get("name") for c in data.get("categories", []) or []}
-
     result = AnnotationSet(path=path)
+    images = _index_images(path, data.get("images"), result.problems)
+    for message in result.problems:
+        log.warning(message)
+    categories = data.get("categories") if isinstance(data.get("categories"), list) else []
+    species = {str(c.get("id")): c.get("name") for c in categories if isinstance(c, dict)}
     for position, raw in enumerate(data["annotations"]):
         aid = raw.get("id", f"#{position}") if isinstance(raw, dict) else f"#{position}"
         try:
@@ -111,7 +116,7 @@ def load_annotations(path: str | Path) -> AnnotationSet:
             continue
         result.annots[annot.key] = annot
 
-    log.info("Loaded %d annotations from %s (%d skipped)", len(result), path, len(result.problems))
+    log.info("Loaded %d annotations from %s (%d problems)", len(result), path, len(result.problems))
     return result
 
 
@@ -135,13 +140,27 @@ def _read_json(path: Path) -> dict:
     return data
 
 
-def _index_images(path: Path, raw_images: Iterable[Any]) -> dict[str, dict]:
-    images: dict[str, dict] = {}
-    for raw in raw_images if isinstance(raw_images, list) else []:
-        if isinstance(raw, dict) and "id" in raw and isinstance(raw.get("file_name"), str):
-            images[str(raw["id"])] = raw
-        else:
-            log.warning("%s: ignored an image entry without id or file_name: %r", path.name, raw)
+def _index_images(path: Path, raw_images: Any, problems: list[str]) -> dict[str, dict | None]:
+    """Index image entries by id; an id used twice maps to None, so no photo is guessed."""
+    if not isinstance(raw_images, list):
+        problems.append(f"{path.name}: 'images' is missing or not a list, so no photo can be found")
+        return {}
+    images: dict[str, dict | None] = {}
+    for raw in raw_images:
+        if not (isinstance(raw, dict) and "id" in raw and isinstance(raw.get("file_name"), str)):
+            problems.append(f"{path.name}: ignored an image entry without id or file_name: {raw!r}")
+            continue
+        key = str(raw["id"])
+        if key in images:
+            if images[key] is not None:
+                problems.append(
+                    f"{path.name}: image id {raw['id']!r} is used by more than one image "
+                    f"({images[key]['file_name']}, {raw['file_name']}); its annotations "
+                    "are skipped. Give each image its own id."
+                )
+            images[key] = None
+            continue
+        images[key] = raw
     return images
 
 
@@ -154,12 +173,17 @@ def _parse_annotation(raw: Any, path: Path, images: dict, species: dict) -> Anno
     if not isinstance(aid, int | str) or isinstance(aid, bool):
         raise _FieldError(f"field 'id' must be an integer or a string, not {aid!r}")
 
-    image = images.get(str(raw.get("image_id")))
+    image_key = str(raw.get("image_id"))
+    if image_key in images and images[image_key] is None:
+        raise _FieldError(f"field 'image_id' ({raw.get('image_id')!r}) names more than one image")
+    image = images.get(image_key)
     if image is None:
         raise _FieldError(f"field 'image_id' ({raw.get('image_id')!r}) names no entry in 'images'")
 
     code = species.get(str(raw.get("category_id")))
-    if not isinstance(code, str) or not code:
+    if isinstance(code, str) and not code.strip():
+        raise _FieldError(f"category {raw.get('category_id')!r} has an empty species name")
+    if not isinstance(code, str):
         raise _FieldError(f"field 'category_id' ({raw.get('category_id')!r}) names no category")
 
     bbox = _parse_bbox(raw.get("bbox"))

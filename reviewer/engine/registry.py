@@ -128,15 +128,18 @@ class ModelRegistry:
     def choose(self, species: str) -> ModelChoice:
         """Pick the model for a species code and return it with the reason."""
         code = species.strip().lower()
-        candidates = self._candidates(code)
         problems: list[str] = []
         failed: list[str] = []
-        for entry, reason in candidates:
+        for entry, reason in self._candidates(code):
             path = self.models_dir / entry.filename
+            if path.name in failed:
+                continue  # several entries may name one file; report it once
             problem = self._check(path)
             if problem is None:
-                if problems:
-                    reason += f"; {', '.join(failed)} unusable"
+                if failed:
+                    reason = f"{', '.join(failed)} unusable, " + reason.removeprefix(
+                        "no own model, "
+                    )
                 warning = "; ".join(problems) if problems else None
                 return ModelChoice(species, path.stem, path, f"{species}: {reason}", warning)
             problems.append(problem)

@@ -65,7 +65,7 @@ def load_pairs_csv(path: str | Path, annots: AnnotationSet) -> tuple[list[Pair],
     """
     path = Path(path)
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with path.open(newline="", encoding="utf-8-sig") as fh:  # spreadsheets add a BOM
             rows = list(csv.DictReader(fh))
             columns = rows[0].keys() if rows else []
     except FileNotFoundError:
@@ -78,6 +78,8 @@ def load_pairs_csv(path: str | Path, annots: AnnotationSet) -> tuple[list[Pair],
         )
 
     pairs, problems = [], []
+    if not rows:
+        problems.append(f"{path.name}: no pairs found; the file needs a header aid_a,aid_b")
     for line, row in enumerate(rows, start=2):
         a_key, b_key = (row.get("aid_a") or "").strip(), (row.get("aid_b") or "").strip()
         missing = [k for k in (a_key, b_key) if k not in annots.annots]

@@ -127,3 +127,26 @@ def test_duplicate_aid_skipped(tmp_path):
     annots = load_annotations(_write(tmp_path, data))
     assert len(annots) == 1
     assert "duplicate id" in annots.problems[0]
+
+
+def test_duplicate_image_id_skips_its_annotations(tmp_path):
+    data = _minimal()
+    data["images"].append({"id": 1, "file_name": "b.jpg", "width": 100, "height": 100})
+    annots = load_annotations(_write(tmp_path, data))
+    assert len(annots) == 0
+    assert "image id 1 is used by more than one image" in annots.problems[0]
+    assert "names more than one image" in annots.problems[1]
+
+
+def test_images_not_a_list(tmp_path):
+    data = _minimal()
+    data["images"] = {"id": 1}
+    annots = load_annotations(_write(tmp_path, data))
+    assert "'images' is missing or not a list" in annots.problems[0]
+
+
+def test_empty_species_name(tmp_path):
+    data = _minimal()
+    data["categories"][0]["name"] = " "
+    annots = load_annotations(_write(tmp_path, data))
+    assert "empty species name" in annots.problems[0]

@@ -63,7 +63,7 @@ def test_corrupt_own_model_falls_back_with_warning(models_dir):
     choice = ModelRegistry(models_dir).choose("zebra_plains")
     assert choice.model_name == "generic"
     assert "zebra.pt" in choice.warning
-    assert choice.reason.endswith("; zebra.pt unusable")
+    assert choice.reason == "zebra_plains: zebra.pt unusable, using the generic model"
 
 
 def test_no_usable_model_turns_weighting_off_loudly(models_dir):
@@ -149,3 +149,12 @@ def test_malformed_index_turns_weighting_off(tmp_path):
     choice = ModelRegistry(tmp_path).choose("zebra_plains")
     assert not choice.fg_weighting
     assert "models.json is unreadable" in choice.warning
+
+
+def test_file_named_twice_is_reported_once(models_dir):
+    (models_dir / "generic.pt").write_bytes(b"broken")
+    index = {"generic": "generic.pt", "species": {"zebra_plains": "generic.pt"}}
+    (models_dir / "models.json").write_text(json.dumps(index))
+    choice = ModelRegistry(models_dir).choose("zebra_plains")
+    assert not choice.fg_weighting
+    assert choice.warning.count("generic.pt") == 1

@@ -53,3 +53,26 @@ def test_merge_drops_reversed_repeat(tmp_path, annots):
     merged = merge_pairs(named_pairs(annots), csv_pairs)
     assert [p.key for p in merged][-1] == ("5", "7")
     assert len(merged) == 5
+
+
+def test_csv_with_byte_order_mark(tmp_path, annots):
+    path = tmp_path / "pairs.csv"
+    path.write_bytes(b"\xef\xbb\xbfaid_a,aid_b\r\n3,5\r\n")
+    pairs, problems = load_pairs_csv(path, annots)
+    assert [p.key for p in pairs] == [("3", "5")]
+    assert problems == []
+
+
+def test_empty_csv_is_reported(tmp_path, annots):
+    path = tmp_path / "pairs.csv"
+    path.write_text("")
+    pairs, problems = load_pairs_csv(path, annots)
+    assert pairs == []
+    assert "no pairs found" in problems[0]
+
+
+def test_reversed_repeat_in_one_csv_is_dropped(tmp_path, annots):
+    path = tmp_path / "pairs.csv"
+    path.write_text("aid_a,aid_b\n3,5\n5,3\n")
+    csv_pairs, _ = load_pairs_csv(path, annots)
+    assert [p.key for p in merge_pairs(csv_pairs)] == [("3", "5")]
