@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from reviewer.engine.annotations import load_annotations
 from reviewer.engine.errors import AnnotationFileError, PairsFileError
 from reviewer.engine.pipeline import Matcher
-from reviewer.render.qt_compat import check_qt_bindings
+from reviewer.render.qt_compat import check_qt_bindings, route_qt_messages
 from reviewer.review.pairs import load_pairs_csv, merge_pairs, named_pairs
 from reviewer.review.session import ReviewSession
 
@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 WINDOW_SIZE_PX = (1600, 1000)
 #: Maximum wait for the first pair's result before the screenshot is taken anyway.
 SCREENSHOT_TIMEOUT_S = 600
+#: Event processing before the screenshot: a first wait, then rounds until no widget moves.
+SETTLE_FIRST_WAIT_MS = 200
+SETTLE_ROUND_MS = 50
+SETTLE_MAX_ROUNDS = 20
 
 _app: QApplication | None = None  # the application run_gui created, kept alive here
 
@@ -85,10 +89,11 @@ def run_gui(
     try:
         session = build_session(Path(annotations), Path(pairs_csv) if pairs_csv else None)
     except AnnotationFileError as err:
-        log.error("%s", err)
+        # Reported once: on stderr offscreen, else logged and shown in a dialog.
         if screenshot is not None:
             sys.stderr.write(f"error: {err}\n")
         else:
+            log.error("%s", err)
             QMessageBox.critical(None, "Cannot open the annotation file", str(err))
         return 2
 
@@ -111,6 +116,7 @@ def _application(offscreen: bool) -> QApplication:
     """Return the running QApplication, or create one (offscreen for screenshots)."""
     global _app
     check_qt_bindings()
+    route_qt_messages()
     existing = QApplication.instance()
     if existing is not None:
         if not isinstance(existing, QApplication):
@@ -152,9 +158,40 @@ def _wait_for_outcome(window) -> None:
         log.warning("No result for aid %s vs aid %s within %d s", *key, SCREENSHOT_TIMEOUT_S)
 
 
+def _settle(window) -> None:
+    """Process events until the window's layout is stable, so the grab shows the final sizes.
+
+    Text set with the result changes size hints, and layouts resize in later
+    event rounds. The layout counts as stable when no child widget's geometry
+    changed over one round, and the wait ends after ``SETTLE_MAX_ROUNDS`` rounds anyway.
+    """
+    _wait_ms(SETTLE_FIRST_WAIT_MS)
+    before = _geometries(window)
+    for _ in range(SETTLE_MAX_ROUNDS):
+        _wait_ms(SETTLE_ROUND_MS)
+        after = _geometries(window)
+        if after == before:
+            return
+        before = after
+    log.debug("The window layout still changed after %d rounds", SETTLE_MAX_ROUNDS)
+
+
+def _wait_ms(duration_ms: int) -> None:
+    """Run the event loop for ``duration_ms``, then handle what is still pending."""
+    loop = QEventLoop()
+    QTimer.singleShot(duration_ms, loop.quit)
+    loop.exec()
+    QApplication.processEvents()
+
+
+def _geometries(window) -> list[tuple[int, int, int, int]]:
+    widgets = [window, *window.findChildren(QWidget)]
+    return [widget.geometry().getRect() for widget in widgets]
+
+
 def _save_screenshot(window, path: Path) -> int:
     """Render the window and save it as PNG; return 0 on success, else 1."""
-    QApplication.processEvents()
+    _settle(window)
     image = window.grab()
     if path.parent and not path.parent.is_dir():
         sys.stderr.write(

@@ -38,6 +38,7 @@ from reviewer.gui.panels import (
 from reviewer.gui.views import PairViews
 from reviewer.gui.worker import MatchRunner
 from reviewer.render.qt_compat import check_qt_bindings
+from reviewer.render.text import no_fgweights_text
 from reviewer.review.session import ReviewSession
 
 log = logging.getLogger(__name__)
@@ -209,6 +210,10 @@ class MainWindow(QMainWindow):
         """Redraw everything for the selected pair: result, error or nothing yet."""
         pair, match, error = self.session.current, self.session.result(), self.session.error()
         self.header.show_pair(pair, match)
+        has_fgweights = match is None or match.fg_weighting
+        self.controls.set_weighting_available(
+            has_fgweights, "" if has_fgweights else no_fgweights_text(match)
+        )
         self.error.setVisible(error is not None)
         if error is not None:
             self.error.setText(

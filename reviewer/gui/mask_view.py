@@ -41,8 +41,10 @@ TINT_MAX_ALPHA = 0.75
 NO_MODEL_BRIGHTNESS = 0.3
 #: Note drawn over a chip without a probchip.
 NO_MODEL_TEXT = "no background model: foreground weighting is off"
+#: Caption of the view when neither chip has a probchip; short, so it fits beside the mode box.
+NO_PROBCHIP_CAPTION = "no probchip (no background model)"
 #: Width at which the note wraps, in screen px.
-NO_MODEL_TEXT_WIDTH_PX = 260
+NO_MODEL_TEXT_WIDTH_PX = 180
 
 _SPLIT_RGB = "#e6e6e6"  # light dashes of the 0.5 line, drawn over a dark line
 
@@ -141,8 +143,11 @@ class MaskView(TitledView):
         if self._map is None:
             return
         if not self._has_probchip:
-            self.note.setText("no probchip: no background model, weighting is off")
-            self.note.setToolTip("")
+            self.note.setText(NO_PROBCHIP_CAPTION)
+            self.note.setToolTip(
+                "Neither chip has a probchip because no background model was usable, so "
+                "foreground weighting is off. The warning above the views names the problem."
+            )
             return
         blue = THRESHOLD_COLOUR.name()
         if self._threshold <= 0:
@@ -180,16 +185,20 @@ def _chip_images(result: AnnotResult) -> _ChipImages:
 
 
 def _no_model_note(result: AnnotResult, x_offset: float) -> pg.TextItem:
-    """Return the note centred over a chip without a probchip."""
+    """Return the note centred over a chip without a probchip.
+
+    The note gives the short reason. The full warning, with the model file's
+    problem, is in the banner above the views and in the note's tooltip.
+    """
     width, height = result.chip.size
-    reason = escape(result.model.warning or result.model.reason)
     note = pg.TextItem(
-        html=f"<b>{NO_MODEL_TEXT}</b><br><small>{reason}</small>",
+        html=f"<b>{NO_MODEL_TEXT}</b><br><small>{escape(result.model.reason)}</small>",
         anchor=(0.5, 0.5),
         fill=pg.mkBrush(0, 0, 0, 200),
         border=pg.mkPen(rgb_qcolor(WARNING_RGB), width=1.5),
     )
     note.textItem.setDefaultTextColor(QColor("white"))
+    note.setToolTip(result.model.warning or result.model.reason)
     note.setTextWidth(NO_MODEL_TEXT_WIDTH_PX)  # also re-centres the box on its anchor
     note.setPos(x_offset + width / 2.0, height / 2.0)
     return note

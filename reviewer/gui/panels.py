@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
@@ -17,9 +19,11 @@ from PySide6.QtWidgets import (
 
 from reviewer.engine.pipeline import PairMatch
 from reviewer.engine.scoring import PairScore
+from reviewer.gui.banner import WarningBanner
 from reviewer.render.colorbar import COLORBAR_HEIGHT_EM, paint_colorbar
 from reviewer.render.text import (
     SCORE_ROW_NAMES,
+    WIDEST_VALUES,
     annot_title,
     model_text,
     model_warnings,
@@ -30,9 +34,10 @@ from reviewer.review.pairs import Pair
 #: Slider steps per unit of the mask threshold, so one step is 0.01.
 SLIDER_STEPS = 100
 
-WARNING_STYLE = (
-    "QLabel { background: #fff3cd; color: #7a3e00; border: 1px solid #e0a800;"
-    " padding: 4px; font-weight: bold; }"
+#: Tooltip of the weighting box while the selected pair has fgweights.
+WEIGHTING_TIP = (
+    "Weight each correspondence by its keypoints' fgweights. Off: every weight is 1, "
+    "as in plain HotSpotter. Re-scores without rerunning matching."
 )
 ERROR_STYLE = (
     "QLabel { background: #f8d7da; color: #842029; border: 1px solid #d9534f;"
@@ -58,7 +63,9 @@ class ScoreControls(QGroupBox):
         )
         self.threshold_label = QLabel()
         self.weighting = QCheckBox("foreground weighting")
-        self.weighting.setChecked(True)
+        self.weighting.setToolTip(WEIGHTING_TIP)
+        self._weighting_on = True  # the session's setting, kept while the box is disabled
+        self._weighting_available = True  # False while the pair has no fgweights
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.threshold_label)
@@ -66,18 +73,38 @@ class ScoreControls(QGroupBox):
         layout.addWidget(self.weighting)
 
         self.slider.valueChanged.connect(self._on_slider)
-        self.weighting.toggled.connect(self.weighting_changed)
+        self.weighting.toggled.connect(self._on_weighting)
         self.show_state(0.0, True)
 
     def show_state(self, threshold: float, weighting: bool) -> None:
         """Move the controls to a state set elsewhere, without emitting signals."""
+        self._weighting_on = weighting
         self.slider.blockSignals(True)
-        self.weighting.blockSignals(True)
         self.slider.setValue(round(threshold * SLIDER_STEPS))
-        self.weighting.setChecked(weighting)
         self.slider.blockSignals(False)
-        self.weighting.blockSignals(False)
+        self._show_weighting()
         self.threshold_label.setText(f"mask threshold t = {threshold:.2f}")
+
+    def set_weighting_available(self, available: bool, reason: str = "") -> None:
+        """Enable the weighting box, or disable it with ``reason`` as its tooltip.
+
+        A disabled box shows unchecked, because the pair is scored without
+        fgweights, and the session's setting returns with the next pair that
+        has a model.
+        """
+        self._weighting_available = available
+        self.weighting.setEnabled(available)
+        self.weighting.setToolTip(WEIGHTING_TIP if available else reason)
+        self._show_weighting()
+
+    def _show_weighting(self) -> None:
+        self.weighting.blockSignals(True)
+        self.weighting.setChecked(self._weighting_on and self._weighting_available)
+        self.weighting.blockSignals(False)
+
+    def _on_weighting(self, on: bool) -> None:
+        self._weighting_on = on
+        self.weighting_changed.emit(on)
 
     def _on_slider(self, value: int) -> None:
         threshold = value / SLIDER_STEPS
@@ -113,6 +140,8 @@ class ScorePanel(QGroupBox):
         if name not in self._values:
             label = QLabel("–")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            # Reserve the widest value now, so the panel keeps its width when results arrive.
+            label.setMinimumWidth(max(map(label.fontMetrics().horizontalAdvance, WIDEST_VALUES)))
             self._values[name] = label
             self._form.addRow(f"{name}:", label)
         return self._values[name]
@@ -127,10 +156,7 @@ class ChipHeader(QWidget):
         for label in (self.label_a, self.label_b):
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.warning = QLabel()
-        self.warning.setWordWrap(True)
-        self.warning.setStyleSheet(WARNING_STYLE)
-        self.warning.hide()
+        self.warning = WarningBanner()
 
         row = QHBoxLayout()
         row.addWidget(self.label_a, 1)
@@ -145,21 +171,20 @@ class ChipHeader(QWidget):
         if pair is None:
             self.label_a.setText("")
             self.label_b.setText("")
-            self.warning.hide()
+            self.warning.show_warnings([])
             return
         if match is None:
             self.label_a.setText(f"<b>A (left):</b> aid {pair.a.aid} · {pair.a.species}")
             self.label_b.setText(f"<b>B (right):</b> aid {pair.b.aid} · {pair.b.species}")
-            self.warning.hide()
+            self.warning.show_warnings([])
             return
         for side, label, result in (
             ("A (left)", self.label_a, match.a),
             ("B (right)", self.label_b, match.b),
         ):
-            label.setText(f"<b>{side}:</b> {annot_title(result)}<br>{model_text(result.model)}")
-        warnings = model_warnings(match)
-        self.warning.setText("⚠ " + "<br>⚠ ".join(warnings))
-        self.warning.setVisible(bool(warnings))
+            title, model = escape(annot_title(result)), escape(model_text(result.model))
+            label.setText(f"<b>{side}:</b> {title}<br>{model}")
+        self.warning.show_warnings(model_warnings(match))
 
 
 class ColorBarWidget(QWidget):

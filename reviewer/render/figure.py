@@ -30,7 +30,7 @@ from reviewer.render.colorbar import COLORBAR_HEIGHT_EM, paint_colorbar
 from reviewer.render.colors import WARNING_RGB, rgb_qcolor
 from reviewer.render.correspondences import MatchStyle, paint_chips, paint_correspondences
 from reviewer.render.geometry import PairLayout, side_by_side
-from reviewer.render.qt_compat import check_qt_bindings
+from reviewer.render.qt_compat import check_qt_bindings, route_qt_messages
 from reviewer.render.text import caption_lines, model_warnings
 
 log = logging.getLogger(__name__)
@@ -256,5 +256,6 @@ def _ensure_gui_app() -> None:
     """
     global _app
     check_qt_bindings()
+    route_qt_messages()
     if QApplication.instance() is None:
         _app = QApplication(["reviewer-export", "-platform", "offscreen"])

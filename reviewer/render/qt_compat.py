@@ -1,4 +1,9 @@
-"""A check for Qt bindings with a known fatal defect.
+"""Qt set-up shared by the GUI and the figure export: a bindings check and Qt's messages.
+
+Qt writes its own warnings straight to stderr. ``route_qt_messages`` sends them
+to Python logging instead, so ``-v`` and the log configuration control them.
+
+The bindings check guards against a known fatal defect.
 
 PySide6-Essentials 6.12.0 on Python 3.11 drops one reference to ``None`` on
 every call of a C++ method that returns void (``QPainter.drawLine``,
@@ -11,9 +16,17 @@ and ``pyproject.toml`` requires PySide6-Essentials < 6.12 for that reason.
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from reviewer.engine.errors import ReviewerError
+
+#: Logger of every message Qt itself reports.
+qt_log = logging.getLogger("reviewer.qt")
+
+#: Qt messages known to be harmless, logged at DEBUG. The offscreen platform
+#: plugin prints the first on every window it shows (Qt 6.11).
+HARMLESS_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
 
 
 class QtBindingsError(ReviewerError):
@@ -43,3 +56,35 @@ def check_qt_bindings() -> None:
             "reviewer after a few repaints. Install an earlier release: "
             "pip install 'PySide6-Essentials>=6.6,<6.12'"
         )
+
+
+def route_qt_messages() -> None:
+    """Send Qt's messages to the ``reviewer.qt`` logger instead of stderr.
+
+    Known harmless warnings go to DEBUG, other warnings to WARNING, critical and
+    fatal messages to ERROR and CRITICAL. Installing it again is harmless, and
+    it replaces any handler installed since, such as pytest-qt's.
+    """
+    from PySide6.QtCore import qInstallMessageHandler
+
+    qInstallMessageHandler(_log_qt_message)
+
+
+def qt_message_level(kind, message: str) -> int:
+    """Return the logging level of one Qt message of type ``kind`` (a ``QtMsgType``)."""
+    from PySide6.QtCore import QtMsgType
+
+    if message in HARMLESS_QT_MESSAGES:
+        return logging.DEBUG
+    levels = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }
+    return levels.get(kind, logging.WARNING)
+
+
+def _log_qt_message(kind, context, message: str) -> None:
+    qt_log.log(qt_message_level(kind, message), "%s", message)

@@ -1,6 +1,7 @@
 """The main window on the demo annotations, driven through its widgets with qtbot."""
 
 import json
+import logging
 from dataclasses import replace
 
 import numpy as np
@@ -123,16 +124,67 @@ def test_chip_labels_name_model(zebra_window):
     assert zebra_window.session.result().a.model.reason in text
 
 
+def _without_model(match, warning="Foreground weighting is OFF for zebra_plains: unreadable."):
+    """``match`` with chip A's background model unusable."""
+    choice = ModelChoice("zebra_plains", None, None, "zebra_plains: no usable model", warning)
+    no_model = replace(match.a, probchip=None, fgweights=None, model=choice)
+    return replace(match, a=no_model)
+
+
 def test_model_warning_is_visible(zebra_window, zebra_match):
     warning = "Foreground weighting is OFF for zebra_plains: model file unreadable."
-    choice = ModelChoice("zebra_plains", None, None, "zebra_plains: no usable model", warning)
-    no_model = replace(zebra_match.a, probchip=None, fgweights=None, model=choice)
     zebra_window.session.set_result(
-        zebra_window.session.current.key, replace(zebra_match, a=no_model)
+        zebra_window.session.current.key, _without_model(zebra_match, warning)
     )
     assert zebra_window.header.warning.isVisible()
-    assert warning in zebra_window.header.warning.text()
+    assert warning in zebra_window.header.warning.full_text()
     assert zebra_window.numbers.text("score_background") == "n/a (no fgweights)"
+
+
+def test_long_warning_keeps_one_line(zebra_window, zebra_match):
+    detail = ", ".join(f"model file {k} unreadable" for k in range(40))
+    warning = f"Foreground weighting is OFF for zebra_plains: {detail}."
+    zebra_window.session.set_result(
+        zebra_window.session.current.key, _without_model(zebra_match, warning)
+    )
+    banner = zebra_window.header.warning
+    assert "\n" not in banner.text()
+    assert banner.text().endswith("…")
+
+
+def test_numbers_fit_without_model(zebra_window, zebra_match):
+    zebra_window.session.set_result(zebra_window.session.current.key, _without_model(zebra_match))
+    for name in ("score_foreground", "foreground weighting"):
+        label = zebra_window.numbers._values[name]
+        assert label.width() >= label.fontMetrics().horizontalAdvance(label.text())
+
+
+def test_weighting_box_disabled_without_model(zebra_window, zebra_match):
+    session = zebra_window.session
+    session.set_result(session.current.key, _without_model(zebra_match))
+    box = zebra_window.controls.weighting
+    assert not box.isEnabled()
+    assert not box.isChecked()
+    assert "aid 3" in box.toolTip()
+    assert session.fg_weighting is True
+
+
+def test_weighting_box_returns_with_model(zebra_window, zebra_match):
+    session = zebra_window.session
+    session.set_result(session.current.key, _without_model(zebra_match))
+    session.set_result(session.current.key, zebra_match)
+    box = zebra_window.controls.weighting
+    assert box.isEnabled()
+    assert box.isChecked()
+
+
+def test_weighting_off_kept_while_disabled(zebra_window, zebra_match):
+    session = zebra_window.session
+    zebra_window.controls.weighting.setChecked(False)
+    session.set_result(session.current.key, _without_model(zebra_match))
+    session.set_result(session.current.key, zebra_match)
+    assert session.fg_weighting is False
+    assert not zebra_window.controls.weighting.isChecked()
 
 
 def test_missing_image_shows_error(qtbot, open_window, tmp_path, zebra_match):
@@ -184,9 +236,28 @@ def test_run_gui_screenshot(qapp, tmp_path, shared_matcher, zebra_match):
     assert _distinct_colours(_pixels(image)) > 5000
 
 
+def test_run_gui_logs_qt_messages(qapp, tmp_path, shared_matcher, zebra_match, caplog):
+    # Offscreen, Qt warns about size hints for each window it shows.
+    caplog.set_level(logging.DEBUG, logger="reviewer.qt")
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("aid_a,aid_b\n3,5\n", encoding="utf-8")
+    run_gui(DEMO_ANNOTATIONS, pairs, screenshot=tmp_path / "shot.png", matcher=shared_matcher)
+    qt_records = [record for record in caplog.records if record.name == "reviewer.qt"]
+    assert qt_records
+    assert all(record.levelno == logging.DEBUG for record in qt_records)
+
+
 def test_run_gui_bad_annotations(qapp, tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
     code = run_gui(bad, screenshot=tmp_path / "shot.png")
     assert code == 2
     assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_bad_annotations_reported_once(qapp, tmp_path, capsys, caplog):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    run_gui(bad, screenshot=tmp_path / "shot.png")
+    assert capsys.readouterr().err.count("not valid JSON") == 1
+    assert not [record for record in caplog.records if "not valid JSON" in record.getMessage()]

@@ -14,7 +14,13 @@ from reviewer import DEMO_ANNOTATIONS
 from reviewer.engine.registry import ModelChoice
 from reviewer.gui.app import build_session
 from reviewer.gui.main_window import MainWindow
-from reviewer.gui.mask_view import MAP_MODE, NO_MODEL_TEXT, OVERLAY_MODE, SPLIT_LEVEL
+from reviewer.gui.mask_view import (
+    MAP_MODE,
+    NO_MODEL_TEXT,
+    NO_PROBCHIP_CAPTION,
+    OVERLAY_MODE,
+    SPLIT_LEVEL,
+)
 from reviewer.render.masks import ContourCache, background_tint, iso_contours
 
 NO_MODEL_WARNING = "Foreground weighting is OFF for zebra_plains: model file unreadable."
@@ -155,7 +161,20 @@ def test_no_model_shows_text(qtbot, shared_matcher, no_model_match):
     texts = masks.message_texts()
     assert len(texts) == 1
     assert NO_MODEL_TEXT in texts[0]
-    assert NO_MODEL_WARNING in texts[0]
+    assert "zebra_plains: no usable model" in texts[0]
+
+
+def test_no_model_note_leaves_warning_to_tooltip(qtbot, shared_matcher, no_model_match):
+    masks = _open_with(qtbot, shared_matcher, no_model_match).views.masks
+    assert NO_MODEL_WARNING not in masks.message_texts()[0]
+    assert masks._messages[0].toolTip() == NO_MODEL_WARNING
+
+
+def test_no_probchip_caption_fits(qtbot, shared_matcher, no_model_match):
+    a = replace(no_model_match.a, probchip=None, fgweights=None, model=no_model_match.b.model)
+    masks = _open_with(qtbot, shared_matcher, replace(no_model_match, a=a)).views.masks
+    assert masks.note.text() == NO_PROBCHIP_CAPTION
+    assert masks.note.width() >= masks.note.fontMetrics().horizontalAdvance(NO_PROBCHIP_CAPTION)
 
 
 def test_no_model_keeps_other_chip(qtbot, shared_matcher, no_model_match):
