@@ -90,6 +90,7 @@ class ModelRegistry:
         self._index_problem: str | None = None
         self._loaded: dict[Path, object] = {}
         self._failed: dict[Path, str] = {}
+        self._choices: dict[str, ModelChoice] = {}
         self._lock = threading.Lock()
         self._read_index()
 
@@ -126,7 +127,19 @@ class ModelRegistry:
                 )
 
     def choose(self, species: str) -> ModelChoice:
-        """Pick the model for a species code and return it with the reason."""
+        """Pick the model for a species code and return it with the reason.
+
+        The choice is made once per code and registry, so its warning is logged once.
+        """
+        with self._lock:
+            if species in self._choices:
+                return self._choices[species]
+        choice = self._choose(species)
+        with self._lock:
+            self._choices[species] = choice
+        return choice
+
+    def _choose(self, species: str) -> ModelChoice:
         code = species.strip().lower()
         problems: list[str] = []
         failed: list[str] = []
