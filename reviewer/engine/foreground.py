@@ -13,7 +13,9 @@ A model file is a torch checkpoint holding only plain data and tensors::
     {"format": MODEL_FORMAT, "arch": {...}, "state_dict": {...}, "meta": {...}}
 
 It is read with ``torch.load(..., weights_only=True)``, which rejects any pickle
-that would import or call code, so a model file never runs code.
+that would import or call code, so a model file never runs code. Its arch and
+the size of its state dict are checked against the bounds in ``foreground_net``
+before the network is built.
 """
 
 from __future__ import annotations
@@ -23,16 +25,24 @@ import hashlib
 import io
 import logging
 import os
-from dataclasses import asdict, dataclass, field
+import pickle
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
-from torch import nn
-from torch.nn import functional
 
 from reviewer.engine.errors import ModelLoadError
+from reviewer.engine.foreground_net import (
+    MAX_PARAMETERS,
+    ForegroundArch,
+    ForegroundNet,
+    check_network_cost,
+    net_input_size,
+    network_state_shapes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,146 +51,8 @@ _FIX_HINT = (
     "Replace it with a file written by 'reviewer train-background', "
     "or restore the bundled one with 'git checkout -- models/'."
 )
-
-
-@dataclass(frozen=True)
-class ForegroundArch:
-    """Shape of the foreground network, stored in the model file as plain ints."""
-
-    widths: tuple[int, ...] = (32, 48, 96, 160, 256)  # channels at stride 2, 4, 8, 16, 32
-    depths: tuple[int, ...] = (1, 2, 3, 3, 2)  # separable blocks per encoder stage
-    decoder_width: int = 64  # channels of every decoder stage
-    input_size_px: int = 256  # longer side of the network input; a multiple of the stride
-
-    def __post_init__(self):
-        object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
-        object.__setattr__(self, "depths", tuple(int(d) for d in self.depths))
-        if len(self.widths) < 2 or len(self.widths) != len(self.depths):
-            raise ValueError(
-                f"widths {list(self.widths)} and depths {list(self.depths)} must have "
-                "the same length, at least 2"
-            )
-        if min(self.widths) < 1 or min(self.depths) < 1 or self.decoder_width < 1:
-            raise ValueError("widths, depths and decoder_width must all be >= 1")
-        if self.input_size_px < self.stride or self.input_size_px % self.stride:
-            raise ValueError(
-                f"input_size_px must be a positive multiple of the stride {self.stride}, "
-                f"not {self.input_size_px}"
-            )
-
-    @property
-    def stride(self) -> int:
-        """Total downsampling of the encoder, in input pixels per deepest cell."""
-        return 2 ** len(self.widths)
-
-    def to_dict(self) -> dict:
-        """Plain ints and lists, safe for ``weights_only`` loading."""
-        return {key: list(v) if isinstance(v, tuple) else v for key, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ForegroundArch:
-        """Build from ``to_dict`` output; raise ValueError or TypeError on bad fields."""
-        if not isinstance(data, dict):
-            raise TypeError(f"arch must be a dict, not {type(data).__name__}")
-        unknown = set(data) - {"widths", "depths", "decoder_width", "input_size_px"}
-        if unknown:
-            raise ValueError(f"unknown arch fields {sorted(unknown)}")
-        for key in ("decoder_width", "input_size_px"):
-            if key in data and not isinstance(data[key], int):
-                raise TypeError(f"arch field {key} must be an int, not {data[key]!r}")
-        return cls(**data)
-
-
-class SeparableBlock(nn.Module):
-    """Depthwise 3x3 then pointwise 1x1 convolution, each with BatchNorm and ReLU."""
-
-    def __init__(self, in_channels: int, out_channels: int, stride: int = 1):
-        super().__init__()
-        self.depthwise = nn.Conv2d(
-            in_channels, in_channels, 3, stride, padding=1, groups=in_channels, bias=False
-        )
-        self.depthwise_bn = nn.BatchNorm2d(in_channels)
-        self.pointwise = nn.Conv2d(in_channels, out_channels, 1, bias=False)
-        self.pointwise_bn = nn.BatchNorm2d(out_channels)
-        self.residual = stride == 1 and in_channels == out_channels
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = functional.relu(self.depthwise_bn(self.depthwise(x)))
-        y = self.pointwise_bn(self.pointwise(y))
-        return functional.relu(y + x if self.residual else y)
-
-
-class ForegroundNet(nn.Module):
-    """Compact U-Net that maps a BGR image batch to foreground logits.
-
-    Input: (B, 3, H, W) float32 BGR in [0, 255], H and W multiples of
-    ``arch.stride``. Output: (B, 1, H / 4, W / 4) float32 logits.
-    """
-
-    def __init__(self, arch: ForegroundArch):
-        super().__init__()
-        self.arch = arch
-        widths = arch.widths
-
-        # Encoder. Two extra input channels carry x and y in [-1, 1], because
-        # the chip is the box and the animal tends to sit in its middle.
-        self.stem = nn.Sequential(
-            nn.Conv2d(5, widths[0], 3, 2, padding=1, bias=False),
-            nn.BatchNorm2d(widths[0]),
-            nn.ReLU(inplace=True),
-        )
-        self.stages = nn.ModuleList()
-        for index, (width, depth) in enumerate(zip(widths, arch.depths, strict=True)):
-            in_width = widths[max(index - 1, 0)]
-            blocks = [SeparableBlock(in_width, width, stride=1 if index == 0 else 2)]
-            blocks += [SeparableBlock(width, width) for _ in range(depth - 1)]
-            self.stages.append(nn.Sequential(*blocks))
-
-        # Global context: the mean of the deepest features, added back everywhere.
-        self.context = nn.Sequential(nn.Conv2d(widths[-1], widths[-1], 1), nn.ReLU(inplace=True))
-
-        # Decoder: upsample, concatenate the skip, one separable block, down to stride 4.
-        self.decoder = nn.ModuleList()
-        in_width = widths[-1]
-        for skip_width in reversed(widths[1:-1]):
-            self.decoder.append(SeparableBlock(in_width + skip_width, arch.decoder_width))
-            in_width = arch.decoder_width
-        self.head = nn.Conv2d(in_width, 1, 1)
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        x = torch.cat([images / 127.5 - 1.0, _coordinate_channels(images)], dim=1)
-        x = self.stem(x)
-        skips = []
-        for stage in self.stages:
-            x = stage(x)
-            skips.append(x)
-
-        x = x + self.context(x.mean(dim=(2, 3), keepdim=True))
-        for block, skip in zip(self.decoder, reversed(skips[1:-1]), strict=True):
-            x = functional.interpolate(x, size=skip.shape[2:], mode="bilinear", align_corners=False)
-            x = block(torch.cat([x, skip], dim=1))
-        return self.head(x)
-
-
-def _coordinate_channels(images: torch.Tensor) -> torch.Tensor:
-    batch, _, height, width = images.shape
-    ys = torch.linspace(-1.0, 1.0, height, dtype=images.dtype, device=images.device)
-    xs = torch.linspace(-1.0, 1.0, width, dtype=images.dtype, device=images.device)
-    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
-    return torch.stack([grid_x, grid_y]).expand(batch, 2, height, width)
-
-
-def net_input_size(chip_size: tuple[int, int], input_size_px: int, stride: int) -> tuple[int, int]:
-    """Return the (width, height) of the network input for a chip of (width, height).
-
-    The longer side becomes ``input_size_px``. The shorter side is scaled by the
-    same factor and rounded to a multiple of ``stride``, at least one stride.
-    """
-    width, height = chip_size
-    scale = input_size_px / max(width, height, 1)
-    net_w = max(stride, int(round(width * scale / stride)) * stride)
-    net_h = max(stride, int(round(height * scale / stride)) * stride)
-    return (min(net_w, input_size_px), min(net_h, input_size_px))
+# Files larger than MAX_PARAMETERS float64 values and 1 MiB of pickle are not read.
+MAX_FILE_BYTES = 8 * MAX_PARAMETERS + 2**20
 
 
 def physical_core_count() -> int:
@@ -308,21 +180,35 @@ def load_background_model(
     Raises
     ------
     ModelLoadError
-        The file is missing, empty, unreadable, corrupt, not a background model
-        or of a different network architecture.
+        The file is missing, empty, unreadable, corrupt, not a background model,
+        of a different network architecture, or describes a network outside the
+        bounds of ``ForegroundArch`` and ``check_network_cost``.
     """
     path = Path(path)
     data = _read_model_bytes(path)
     checkpoint = _unpickle_weights(path, data)
     arch, state_dict = _checked_parts(path, checkpoint)
 
-    net = ForegroundNet(arch)
-    problem = _state_dict_mismatch(net, state_dict)
+    # Check sizes and shapes before the network allocates any memory.
+    try:
+        check_network_cost(arch)
+    except ValueError as err:
+        raise ModelLoadError(
+            f"Background model {path} describes a network that is too large: {err}. {_FIX_HINT}"
+        ) from None
+    problem = _state_dict_mismatch(network_state_shapes(arch), state_dict)
     if problem:
         raise ModelLoadError(
             f"Background model {path} does not fit the network it describes: {problem}. {_FIX_HINT}"
         )
-    net.load_state_dict(state_dict, strict=True)
+
+    net = ForegroundNet(arch)
+    try:
+        net.load_state_dict(state_dict, strict=True)
+    except RuntimeError as err:  # e.g. a tensor of a dtype that cannot be copied
+        raise ModelLoadError(
+            f"Background model {path} has weights that do not load: {_first_line(err)}. {_FIX_HINT}"
+        ) from None
     net.eval()
 
     meta = checkpoint.get("meta", {})
@@ -343,6 +229,12 @@ def _read_model_bytes(path: Path) -> bytes:
     if not path.is_file():
         raise ModelLoadError(f"Background model not found: {path}. {_FIX_HINT}")
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ModelLoadError(
+                f"Background model {path} is {size / 2**20:.0f} MiB, larger than any valid "
+                f"model file ({MAX_FILE_BYTES / 2**20:.0f} MiB at most). {_FIX_HINT}"
+            )
         data = path.read_bytes()
     except OSError as err:
         raise ModelLoadError(f"Cannot read background model {path}: {err.strerror}") from None
@@ -354,14 +246,39 @@ def _read_model_bytes(path: Path) -> bytes:
 def _unpickle_weights(path: Path, data: bytes):
     try:
         return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    # torch.load raises many exception types on damaged or hostile bytes,
-    # depending on where they break; every one of them means an unusable file.
+    except pickle.UnpicklingError as err:
+        raise _rejected_pickle_error(path, err) from None
+    # torch.load raises many exception types on damaged bytes, depending on
+    # where they break; every one of them means an unusable file.
     except Exception as err:  # noqa: BLE001
-        log.warning("Rejected background model %s: %s: %s", path, type(err).__name__, err)
+        log.debug("torch.load failed on %s: %s: %s", path, type(err).__name__, err)
         raise ModelLoadError(
-            f"Background model {path} is corrupt, truncated or not a plain-weights torch "
-            f"file ({type(err).__name__}: {_first_line(err)}). {_FIX_HINT}"
+            f"Background model {path} is corrupt, truncated or not a torch weights file "
+            f"({_first_line(err)}). {_FIX_HINT}"
         ) from None
+
+
+def _rejected_pickle_error(path: Path, err: pickle.UnpicklingError) -> ModelLoadError:
+    """Describe a pickle that ``weights_only=True`` rejected, without torch's advice.
+
+    torch's text advises loading with weights_only=False, which would run the
+    file's code, so at most the name of the rejected global is passed on.
+    """
+    found = re.search(r"GLOBAL ([\w.]{1,100})(?![\w.])", str(err))
+    if found is None:
+        # An unsupported pickle instruction: damaged bytes or a hand-made pickle.
+        log.debug("torch.load with weights_only=True rejected %s: no global named", path)
+        return ModelLoadError(
+            f"Background model {path} is corrupt or not a plain weights file: safe "
+            f"loading rejected its pickle data, so it was not loaded. {_FIX_HINT}"
+        )
+    log.debug("torch.load with weights_only=True rejected %s: %s", path, found.group(1))
+    return ModelLoadError(
+        f"Background model {path} is not a plain weights file: it contains Python objects "
+        f"that are not allowed ({found.group(1)}), so it was not loaded. Do not load it with "
+        "weights_only=False unless you trust its source. Train a model file with "
+        "'reviewer train-background', or download one made by it."
+    )
 
 
 def _checked_parts(path: Path, checkpoint) -> tuple[ForegroundArch, dict]:
@@ -385,18 +302,23 @@ def _checked_parts(path: Path, checkpoint) -> tuple[ForegroundArch, dict]:
         raise ModelLoadError(
             f"Background model {path} has no valid 'state_dict' of tensors. {_FIX_HINT}"
         )
+    values = sum(tensor.numel() for tensor in state_dict.values())
+    if values > MAX_PARAMETERS:
+        raise ModelLoadError(
+            f"Background model {path} has {values:,} values in its state_dict, more than "
+            f"the maximum {MAX_PARAMETERS:,}. {_FIX_HINT}"
+        )
     return arch, state_dict
 
 
-def _state_dict_mismatch(net: ForegroundNet, state_dict: dict) -> str:
+def _state_dict_mismatch(expected: dict[str, tuple[int, ...]], state_dict: dict) -> str:
     """Describe missing keys, unexpected keys and shape mismatches; empty if none."""
-    expected = net.state_dict()
     missing = sorted(set(expected) - set(state_dict))
     unexpected = sorted(set(state_dict) - set(expected))
     wrong_shape = [
-        f"{key} {tuple(state_dict[key].shape)} instead of {tuple(expected[key].shape)}"
+        f"{key} {tuple(state_dict[key].shape)} instead of {expected[key]}"
         for key in expected
-        if key in state_dict and state_dict[key].shape != expected[key].shape
+        if key in state_dict and tuple(state_dict[key].shape) != expected[key]
     ]
     parts = []
     for label, items in (
@@ -411,9 +333,16 @@ def _state_dict_mismatch(net: ForegroundNet, state_dict: dict) -> str:
 
 
 def _first_line(err: Exception) -> str:
+    """Return the error type and its first sentence, or the type alone if that is long.
+
+    A sentence is kept whole or left out, never cut, so that messages stay
+    complete and on one line.
+    """
     text = str(err).strip()
-    line = text.splitlines()[0] if text else "no details"
-    return line if len(line) <= 160 else line[:157] + "..."
+    sentence = re.split(r"(?<=\.)\s|\n", text, maxsplit=1)[0].rstrip(".") if text else ""
+    if not sentence or len(sentence) > 120:
+        return type(err).__name__
+    return f"{type(err).__name__}: {sentence}"
 
 
 def save_background_model(path: str | Path, net: ForegroundNet, meta: dict) -> Path:

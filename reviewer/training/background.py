@@ -1,9 +1,9 @@
 """Training of the background model on a masks folder.
 
-Each epoch draws a random box per training photo (see ``augment``), cuts the
-chip with the product's ``extract_chip``, shrinks it to the network input
-exactly as ``BackgroundModel.predict`` does, and groups chips of equal input
-size into batches. An exponential moving average of the weights trails the
+Each epoch draws a random box per training photo (see ``mask_set`` and
+``augment``), cuts the chip with the product's ``extract_chip``, shrinks it to
+the network input exactly as ``BackgroundModel.predict`` does, and groups chips
+of equal input size into batches. An exponential moving average of the weights trails the
 trained ones (see ``weight_average``). After every epoch that average is scored
 on the validation split with the IoU protocol of ``evaluate``, and the best one
 is written to the output file. Validation is used only to pick that checkpoint.
@@ -19,41 +19,27 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 import torch
 from torch.nn import functional
 
-from reviewer.engine.chips import ChipConfig, chip_size
 from reviewer.engine.errors import ReviewerError
 from reviewer.engine.foreground import (
     BackgroundModel,
     ForegroundArch,
     ForegroundNet,
-    net_input_size,
+    check_network_cost,
     physical_core_count,
     save_background_model,
     torch_threads,
 )
-from reviewer.training.augment import (
-    AugmentConfig,
-    ColourJitter,
-    apply_colour_jitter,
-    draw_colour_jitter,
-    jitter_box,
-)
+from reviewer.engine.foreground_net import INPUT_SIZE_RANGE_PX
+from reviewer.training.augment import AugmentConfig
 from reviewer.training.card import TrainResult, write_model_card
-from reviewer.training.data import (
-    BBox,
-    MaskSetError,
-    component_bboxes,
-    cut_chip_and_mask,
-    load_image_and_mask,
-    mask_bbox,
-    read_mask_index,
-)
+from reviewer.training.data import is_coco_file
 from reviewer.training.evaluate import prepare_eval_chips, score_eval_chips
 from reviewer.training.labels import BOX_LABEL_MODES, BoxLabelConfig
+from reviewer.training.mask_set import TrainingSet
 from reviewer.training.weight_average import WeightAverage
 
 if TYPE_CHECKING:
@@ -62,6 +48,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXIT_INTERRUPTED = 130  # the shell's code for a job stopped by Ctrl-C
+
+
+class TrainOptionError(ReviewerError):
+    """An option of ``reviewer train-background`` is invalid."""
 
 
 @dataclass(frozen=True)
@@ -100,104 +90,8 @@ class TrainConfig:
             raise ValueError(f"ema_decay must be in [0, 1) or None, not {self.ema_decay}")
         if not 0.0 < self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in (0, 1), not {self.val_fraction}")
-
-
-@dataclass(frozen=True)
-class SamplePlan:
-    """Recipe of one training chip in one epoch: photo, box, flip and colour change."""
-
-    index: int  # into the training photos
-    bbox: BBox
-    flip: bool
-    colour: ColourJitter
-    net_size: tuple[int, int]  # (width, height) of the network input
-
-
-class TrainingSet:
-    """Training photos and masks held in memory, with their candidate boxes."""
-
-    def __init__(self, data_dir: Path, augment: AugmentConfig, split: str = "train"):
-        records = read_mask_index(data_dir, split)
-        self.records, self.images, self.masks = [], [], []
-        self.full_boxes, self.component_boxes = [], []
-        for record in records:
-            image, mask = load_image_and_mask(record)
-            box = mask_bbox(mask)
-            if box is None:
-                log.warning("Skipping %s: its mask is empty", record.mask_path)
-                continue
-            self.records.append(record)
-            self.images.append(image)
-            self.masks.append(mask)
-            self.full_boxes.append(box)
-            self.component_boxes.append(component_bboxes(mask, augment.min_component_fraction))
-        if not self.records:
-            raise MaskSetError(f"The masks folder {data_dir} has no usable {split!r} images.")
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def plan_epoch(self, config: TrainConfig, rng: np.random.Generator) -> list[list[SamplePlan]]:
-        """Draw one chip per photo and group chips of equal input size into batches.
-
-        Batches come in random order. The last batch of each input size may be
-        smaller than ``batch_size``.
-        """
-        groups: dict[tuple[int, int], list[SamplePlan]] = {}
-        for index in rng.permutation(len(self)):
-            plan = self._plan_sample(int(index), config, rng)
-            groups.setdefault(plan.net_size, []).append(plan)
-
-        batches = []
-        for size in sorted(groups):
-            plans = groups[size]
-            batches += [
-                plans[i : i + config.batch_size] for i in range(0, len(plans), config.batch_size)
-            ]
-        order = rng.permutation(len(batches))
-        return [batches[i] for i in order]
-
-    def _plan_sample(self, index: int, config: TrainConfig, rng) -> SamplePlan:
-        augment = config.augment
-        box = self.full_boxes[index]
-        components = self.component_boxes[index]
-        if len(components) > 1 and rng.random() < augment.component_prob:
-            box = components[int(rng.integers(len(components)))]
-        height, width = self.masks[index].shape
-        box = jitter_box(box, (width, height), augment, rng)
-        size = chip_size(box, ChipConfig().dim_size_px)
-        return SamplePlan(
-            index=index,
-            bbox=box,
-            flip=bool(rng.random() < augment.flip_prob),
-            colour=draw_colour_jitter(augment, rng),
-            net_size=net_input_size(size, config.arch.input_size_px, config.arch.stride),
-        )
-
-    def make_batch(self, plans: list[SamplePlan]) -> tuple[torch.Tensor, torch.Tensor, None]:
-        """Cut and augment the chips of one batch.
-
-        Returns images (B, 3, h, w) float32 BGR in [0, 255], targets
-        (B, 1, h, w) float32 in [0, 1], and None for the loss weights, because
-        every pixel of a mask counts fully.
-        """
-        images, targets = [], []
-        for plan in plans:
-            chip, chip_mask = cut_chip_and_mask(
-                self.images[plan.index], self.masks[plan.index], plan.bbox
-            )
-            # The same resize as BackgroundModel.predict; the target becomes soft at edges.
-            small = cv2.resize(chip.pixels, plan.net_size, interpolation=cv2.INTER_AREA)
-            target = cv2.resize(
-                chip_mask.astype(np.float32), plan.net_size, interpolation=cv2.INTER_AREA
-            )
-            if plan.flip:
-                small, target = small[:, ::-1], target[:, ::-1]
-            images.append(apply_colour_jitter(np.ascontiguousarray(small), plan.colour))
-            targets.append(np.ascontiguousarray(target))
-        image_batch = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float()
-        target_batch = torch.from_numpy(np.stack(targets))[:, None]
-        return image_batch, target_batch, None
+        # A network that a model file may not describe could be trained but not loaded.
+        check_network_cost(self.arch)
 
 
 def segmentation_loss(
@@ -244,16 +138,16 @@ class TrainingData:
 
 
 def load_training_data(config: TrainConfig) -> TrainingData:
-    """Read a masks folder, or a COCO file when ``data_dir`` is a file or ends in .json.
+    """Read a masks folder, or a COCO file when ``data_dir`` is a JSON file.
 
     Raises
     ------
-    MaskSetError, AnnotationFileError, CocoDataError
-        The data is missing, malformed or has no usable images.
+    TrainingDataError, MaskSetError, AnnotationFileError, CocoDataError
+        The data is missing, of an unknown kind, malformed or has no usable images.
     """
     path = config.data_dir
-    if path.is_file() or path.suffix.lower() == ".json":
-        # Imported here because coco builds on TrainingSet from this module.
+    if is_coco_file(path):
+        # Imported here because coco imports TrainConfig and TrainingData from this module.
         from reviewer.training.coco import load_coco_data
 
         return load_coco_data(config)
@@ -264,20 +158,31 @@ def load_training_data(config: TrainConfig) -> TrainingData:
 def train_background(config: TrainConfig) -> TrainResult:
     """Train a background model and write the best checkpoint and its model card.
 
-    Ctrl-C stops training at once. The best checkpoint written so far is kept
-    (checkpoints are replaced atomically) and the model card describes it.
+    Ctrl-C during an epoch stops training at once. The best checkpoint written
+    so far is kept (checkpoints are replaced atomically) and the model card
+    describes it. Ctrl-C while the data is read and labelled re-raises
+    KeyboardInterrupt, and nothing has been written then.
 
     Raises
     ------
-    MaskSetError, AnnotationFileError, CocoDataError
-        The data is missing, malformed or has no usable images.
+    TrainingDataError, MaskSetError, AnnotationFileError, CocoDataError
+        The data is missing, of an unknown kind, malformed or has no usable images.
     """
     start = time.monotonic()
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
 
-    # Data: training photos in memory, validation chips cut once.
-    data = load_training_data(config)
+    # Data: training photos in memory, validation chips cut once. The first
+    # file is written when epoch 1 ends.
+    try:
+        data = load_training_data(config)
+    except KeyboardInterrupt:
+        log.warning(
+            "Interrupted while reading the data and making labels: training had not "
+            "started, and nothing was written (no %s)",
+            config.out_path,
+        )
+        raise
     train_set, val_chips = data.train_set, data.val_chips
     log.info("Training on %d chips per epoch, validating on %d", len(train_set), len(val_chips))
 
@@ -315,12 +220,29 @@ def train_background(config: TrainConfig) -> TrainResult:
                 save_background_model(config.out_path, scored_net, result.to_meta())
             _log_epoch(result, scores, config)
     except KeyboardInterrupt:
-        log.warning("Interrupted; keeping the best checkpoint so far (%s)", config.out_path)
         result = replace(result, interrupted=True, seconds=time.monotonic() - start)
+        _log_interrupt(result)
 
     if result.best_epoch is not None:
         write_model_card(result)
     return result
+
+
+def _log_interrupt(result: TrainResult) -> None:
+    out_path = result.config.out_path
+    if result.best_epoch is None:
+        log.warning(
+            "Interrupted in epoch %d, before the first checkpoint: nothing was written (no %s)",
+            result.epochs_run + 1,
+            out_path,
+        )
+    else:
+        log.warning(
+            "Interrupted in epoch %d; %s keeps the best checkpoint so far, from epoch %d",
+            result.epochs_run + 1,
+            out_path,
+            result.best_epoch,
+        )
 
 
 def _attach_weight_average(net, optimizer, config: TrainConfig) -> ForegroundNet:
@@ -380,6 +302,7 @@ def _format_duration(seconds: float) -> str:
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``reviewer train-background`` to a parser."""
     defaults = TrainConfig(data_dir=Path("."), out_path=Path("."), threads=1)
+    low_px, high_px = INPUT_SIZE_RANGE_PX
     parser.add_argument(
         "data",
         type=Path,
@@ -387,11 +310,15 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="masks folder with index.csv, images/ and masks/, or a COCO annotation file "
         "(.json) with boxes and optional segmentation",
     )
+    # No default: a fixed path would overwrite the bundled model in a clone,
+    # or create a stray models/ folder anywhere else.
     parser.add_argument(
         "--out",
         type=Path,
-        default=Path("models/background_generic.pt"),
-        help="weights file to write; the model card goes next to it as .md (default: %(default)s)",
+        required=True,
+        metavar="OUT.pt",
+        help="weights file to write, e.g. models/background_NAME.pt; the model card goes "
+        "next to it as .md",
     )
     parser.add_argument(
         "--epochs",
@@ -416,8 +343,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--input-size",
         type=int,
         default=defaults.arch.input_size_px,
-        help="longer side of the network input in pixels, a multiple of "
-        f"{defaults.arch.stride} (default: %(default)s)",
+        help=f"longer side of the network input in pixels, in [{low_px}, {high_px}] and a "
+        f"multiple of {defaults.arch.stride} (default: %(default)s)",
     )
     parser.add_argument(
         "--lr",
@@ -456,10 +383,53 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 def run_train(args: argparse.Namespace) -> int:
     """Run ``reviewer train-background``; return the exit code.
 
-    0 on success, 2 on bad data or options, 130 when stopped with Ctrl-C.
+    Returns 0 on success, and 130 when Ctrl-C stopped an epoch. Invalid options
+    or data raise ``ReviewerError``, which the command line reports as
+    ``error: ...`` with exit code 2. Ctrl-C while the data is read and labelled
+    re-raises KeyboardInterrupt.
     """
+    config = _config_from_args(args)
+    with torch_threads(config.threads):
+        result = train_background(config)
+
+    if result.best_epoch is None:
+        if result.interrupted:
+            return EXIT_INTERRUPTED
+        raise ReviewerError(
+            f"No checkpoint was written to {config.out_path}: no epoch gave a valid val IoU "
+            f"(last loss {result.last_loss}). Check the data, or lower --lr."
+        )
+    log.info(
+        "Best val IoU %.4f at epoch %d, written to %s and %s",
+        result.best_val_iou,
+        result.best_epoch,
+        config.out_path,
+        result.card_path,
+    )
+    return EXIT_INTERRUPTED if result.interrupted else 0
+
+
+# TrainConfig fields and the options that set them, for error messages.
+_OPTION_OF_FIELD = {
+    "input_size_px": "--input-size",
+    "epochs": "--epochs",
+    "batch_size": "--batch-size",
+    "learning_rate": "--lr",
+    "threads": "--threads",
+    "max_minutes": "--max-minutes",
+    "val_fraction": "--val-fraction",
+}
+
+
+def _config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """Build the run's config; raise TrainOptionError naming the invalid option."""
+    if args.out.is_dir():
+        raise TrainOptionError(
+            f"--out {args.out} is a folder; give the weights file to write, "
+            f"e.g. {args.out / 'background_NAME.pt'}."
+        )
     try:
-        config = TrainConfig(
+        return TrainConfig(
             data_dir=args.data,
             out_path=args.out,
             epochs=args.epochs,
@@ -473,24 +443,8 @@ def run_train(args: argparse.Namespace) -> int:
             val_fraction=args.val_fraction,
         )
     except ValueError as err:
-        log.error("Invalid training option: %s", err)
-        return 2
-
-    try:
-        with torch_threads(config.threads):
-            result = train_background(config)
-    except ReviewerError as err:
-        log.error("%s", err)
-        return 2
-
-    if result.best_epoch is None:
-        log.error("No checkpoint was written: training stopped before the first epoch ended")
-        return EXIT_INTERRUPTED if result.interrupted else 1
-    log.info(
-        "Best val IoU %.4f at epoch %d, written to %s and %s",
-        result.best_val_iou,
-        result.best_epoch,
-        config.out_path,
-        result.card_path,
-    )
-    return EXIT_INTERRUPTED if result.interrupted else 0
+        text = str(err)
+        option = next((o for name, o in _OPTION_OF_FIELD.items() if name in text), None)
+        if option is None:
+            raise TrainOptionError(f"Invalid training option: {text}.") from None
+        raise TrainOptionError(f"Invalid value for {option}: {text}.") from None

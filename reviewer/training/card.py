@@ -207,7 +207,7 @@ def _data_section(result: TrainResult) -> list[str]:
         f"Masks folder `{result.config.data_dir.name}`: photos of animals with binary masks "
         "(255 = animal), each mask the union of every animal in the photo. "
         f"Split sizes: {result.train_count} train, {result.val_count} val. "
-        "The photos are not part of this repository.",
+        "The photos are in that folder, not in the model file.",
         "",
         "| class | train images | val images |",
         "| --- | ---: | ---: |",

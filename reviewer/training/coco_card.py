@@ -22,7 +22,8 @@ def data_section(result: TrainResult) -> list[str]:
         f"{images['val']} val images, {summary.annotation_count('train')} train and "
         f"{summary.annotation_count('val')} val annotations. The images were split with seed "
         f"{config.seed}, {summary.val_fraction:.0%} of them held out for validation, so no "
-        "photo is in both splits. The photos are not part of this repository.",
+        "photo is in both splits. The photos are the files that the annotation file names, "
+        "not part of the model file.",
         "",
     ]
     if summary.skipped:
@@ -117,11 +118,18 @@ def limitations(result: TrainResult) -> list[str]:
     """Return the Limitations section."""
     summary = result.coco
     lines = ["## Limitations", ""]
-    if set(summary.label_sources) - {SEGMENTATION}:
+    if "boxes refined" in summary.label_sources:
         lines.append(
-            "- Labels from boxes are estimates. GrabCut tells animal from background by "
-            "colour, so it errs where they look alike, and a val IoU against box labels "
-            "measures agreement with those labels, not with true masks."
+            "- Labels from boxes refined by GrabCut are estimates. GrabCut tells animal from "
+            "background by colour, so it errs where they look alike, and a val IoU against "
+            "these labels measures agreement with them, not with true masks."
+        )
+    if "boxes plain" in summary.label_sources:
+        lines.append(
+            "- Labels from plain boxes call every pixel inside a box animal, so the model "
+            "learns the background inside boxes (between legs, around the body) as animal. "
+            "A val IoU against these labels measures agreement with the boxes, not with "
+            "true masks."
         )
     lines += [
         f"- {summary.annotation_count('val')} val annotations; with few of them, or few of "

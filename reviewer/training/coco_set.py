@@ -18,9 +18,10 @@ import torch
 from reviewer.engine.chips import Chip, ChipConfig, chip_size, extract_chip
 from reviewer.engine.foreground import net_input_size
 from reviewer.training.augment import apply_colour_jitter, draw_colour_jitter, jitter_box
-from reviewer.training.background import SamplePlan, TrainConfig, TrainingSet
+from reviewer.training.background import TrainConfig
 from reviewer.training.data import BBox
 from reviewer.training.evaluate import FOREGROUND_THRESHOLD, HIGHLIGHT_CLASSES
+from reviewer.training.mask_set import SamplePlan, TrainingSet
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ A masks folder contains::
 
 ``classes`` lists every animal class in the photo, separated by ``;`` or
 spaces. Only ``id``, ``classes`` and ``split`` are required.
+
+``is_coco_file`` distinguishes such a folder from a COCO annotation file, the
+other kind of training data.
 """
 
 from __future__ import annotations
@@ -28,9 +31,45 @@ log = logging.getLogger(__name__)
 
 BBox = tuple[float, float, float, float]  # x, y, w, h in photo pixels
 
+DATA_HINT = (
+    "DATA must be a masks folder (index.csv, images/, masks/) or a COCO annotation file (.json)."
+)
+_SNIFF_BYTES = 4096  # read from the start of a file to tell JSON from anything else
+
+
+class TrainingDataError(ReviewerError):
+    """The training data path does not exist or is neither a masks folder nor a COCO file."""
+
 
 class MaskSetError(ReviewerError):
     """A masks folder is missing, incomplete or malformed."""
+
+
+def is_coco_file(path: str | Path) -> bool:
+    """Return True for a COCO annotation file and False for a folder.
+
+    A file counts as COCO when its first non-blank character opens a JSON
+    object; the COCO loader then reports any error inside it.
+
+    Raises
+    ------
+    TrainingDataError
+        The path does not exist, cannot be read, or is a file that is not JSON.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise TrainingDataError(f"Training data not found: {path}. {DATA_HINT}")
+    if path.is_dir():
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError as err:
+        raise TrainingDataError(f"Cannot read {path}: {err.strerror}. {DATA_HINT}") from None
+    # A UTF-8 byte order mark is left to the JSON reader, which names it.
+    if not head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{"):
+        raise TrainingDataError(f"{path} is neither a folder nor a JSON file. {DATA_HINT}")
+    return True
 
 
 @dataclass(frozen=True)
@@ -57,10 +96,7 @@ def read_mask_index(data_dir: str | Path, split: str | None = None) -> list[Mask
     data_dir = Path(data_dir)
     index_path = data_dir / "index.csv"
     if not index_path.is_file():
-        raise MaskSetError(
-            f"No index.csv in {data_dir}. Point to a masks folder that contains "
-            "index.csv, images/ and masks/, or to a COCO annotation file (.json)."
-        )
+        raise MaskSetError(f"{data_dir} is not a masks folder: it has no index.csv. {DATA_HINT}")
     with index_path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         missing = {"id", "classes", "split"} - set(reader.fieldnames or ())

@@ -208,6 +208,34 @@ def test_missing_keys_raise(tmp_path):
     assert "head.weight" in _expect_load_error(path)
 
 
+def test_bundled_resaved_large_input_raises(tmp_path):
+    checkpoint = torch.load(BUNDLED_MODEL, weights_only=True)
+    checkpoint["arch"]["input_size_px"] = 4096
+    path = tmp_path / "large_input.pt"
+    torch.save(checkpoint, path)
+    message = _expect_load_error(path)
+    assert str(path) in message
+    assert "input_size_px must be in [32, 1024], not 4096" in message
+
+
+def test_oversized_network_raises_unbuilt(tmp_path):
+    # 1024 channels at stride 2 of a 1024 px input: within every value bound,
+    # but hundreds of G multiply-adds per pass. The state dict is empty, so
+    # only the size check can reject it.
+    arch = {"widths": [1024, 1024], "depths": [1, 1], "decoder_width": 64, "input_size_px": 1024}
+    path = tmp_path / "slow.pt"
+    torch.save({"format": MODEL_FORMAT, "arch": arch, "state_dict": {}}, path)
+    assert "multiply-adds" in _expect_load_error(path)
+
+
+def test_state_dict_over_value_limit_raises(tmp_path):
+    # An expanded view: 60 M values that share a single stored float.
+    state = {"head.weight": torch.zeros(1).expand(60_000_000)}
+    path = tmp_path / "many_values.pt"
+    torch.save({"format": MODEL_FORMAT, "arch": TINY_ARCH.to_dict(), "state_dict": state}, path)
+    assert "60,000,000 values" in _expect_load_error(path)
+
+
 def test_invalid_arch_raises(tmp_path):
     path = tmp_path / "bad_arch.pt"
     arch = {**TINY_ARCH.to_dict(), "input_size_px": 33}
@@ -236,6 +264,45 @@ def test_code_pickle_rejected_unexecuted(tmp_path, writer):
         path.write_bytes(pickle.dumps(checkpoint, protocol=2))
     assert str(path) in _expect_load_error(path)
     assert not marker.exists()
+
+
+def test_code_pickle_message_own_advice(tmp_path):
+    path = tmp_path / "hostile.pt"
+    torch.save({"format": MODEL_FORMAT, "payload": _Payload(tmp_path / "executed")}, path)
+    message = _expect_load_error(path)
+    assert "not a plain weights file" in message
+    assert "unless you trust its source" in message
+    assert "will likely succeed" not in message
+
+
+def test_corrupt_pickle_not_called_objects(tmp_path):
+    path = tmp_path / "corrupt.pt"
+    _random_bytes(path)
+    message = _expect_load_error(path)
+    assert "corrupt" in message
+    assert "Python objects" not in message
+
+
+def _class_pickle(path):
+    torch.save({"format": MODEL_FORMAT, "arch": TINY_ARCH}, path)
+
+
+def _random_bytes(path):
+    path.write_bytes(np.random.default_rng(3).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+
+
+def _truncated(path):
+    data = BUNDLED_MODEL.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+
+
+@pytest.mark.parametrize("write", [_class_pickle, _random_bytes, _truncated])
+def test_error_message_one_complete_line(tmp_path, write):
+    path = tmp_path / "bad.pt"
+    write(path)
+    message = _expect_load_error(path)
+    assert "\n" not in message
+    assert ".." not in message.replace(str(path), "")
 
 
 def test_flip_average_mirror_symmetric(tiny_model):

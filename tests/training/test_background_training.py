@@ -2,15 +2,19 @@
 
 import argparse
 import csv
+import logging
 
 import cv2
 import numpy as np
 import pytest
 import torch
 
+from reviewer import cli
 from reviewer.engine.foreground import load_background_model
 from reviewer.training import add_train_arguments, evaluate_masks_split, run_train
 from reviewer.training import background as background_training
+from reviewer.training.background import TrainOptionError
+from reviewer.training.data import MaskSetError, TrainingDataError
 
 CLASSES = ["zebra", "horse", "zebra;giraffe"]
 
@@ -157,11 +161,59 @@ def test_interrupt_keeps_best_checkpoint(masks_dir, tmp_path, monkeypatch):
     assert "interrupted" in out.with_suffix(".md").read_text()
 
 
-def test_missing_data_folder_exit_code(tmp_path):
-    assert run_train(_train_args(tmp_path / "nowhere", tmp_path / "m.pt")) == 2
+def test_interrupt_in_first_epoch_writes_nothing(masks_dir, tmp_path, monkeypatch, caplog):
+    def stop_at_once(net, optimizer, train_set, config, rng, epoch):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(background_training, "_train_one_epoch", stop_at_once)
+    out = tmp_path / "interrupted.pt"
+    with caplog.at_level(logging.WARNING):
+        exit_code = run_train(_train_args(masks_dir, out))
+    assert exit_code == background_training.EXIT_INTERRUPTED
+    assert not out.exists()
+    assert "nothing was written" in caplog.text
 
 
-def test_invalid_input_size_exit_code(masks_dir, tmp_path):
+def test_missing_data_folder(tmp_path):
+    with pytest.raises(TrainingDataError, match="Training data not found"):
+        run_train(_train_args(tmp_path / "nowhere", tmp_path / "m.pt"))
+
+
+def test_folder_without_index(tmp_path):
+    with pytest.raises(MaskSetError, match="no index.csv"):
+        run_train(_train_args(tmp_path, tmp_path / "m.pt"))
+
+
+def test_image_as_data_rejected(tmp_path):
+    photo = tmp_path / "photo.jpg"
+    cv2.imwrite(str(photo), np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(TrainingDataError, match=r"masks folder \(index.csv, images/, masks/\)"):
+        run_train(_train_args(photo, tmp_path / "m.pt"))
+
+
+@pytest.mark.parametrize("size", [50, 4096])
+def test_invalid_input_size(masks_dir, tmp_path, size):
     args = _train_args(masks_dir, tmp_path / "m.pt")
-    args.input_size = 50
-    assert run_train(args) == 2
+    args.input_size = size
+    with pytest.raises(TrainOptionError, match=f"--input-size.*{size}"):
+        run_train(args)
+
+
+def test_out_required(masks_dir):
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser)
+    with pytest.raises(SystemExit):
+        parser.parse_args([str(masks_dir)])
+
+
+def test_out_folder_rejected(masks_dir, tmp_path):
+    with pytest.raises(TrainOptionError, match="is a folder"):
+        run_train(_train_args(masks_dir, tmp_path))
+
+
+def test_cli_error_line(tmp_path, capsys):
+    words = ["train-background", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m.pt")]
+    assert cli.main(words) == 2
+    stderr = capsys.readouterr().err
+    assert stderr.startswith("error: Training data not found")
+    assert "ERROR" not in stderr

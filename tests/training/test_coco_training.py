@@ -14,7 +14,8 @@ from reviewer.engine.errors import AnnotationFileError
 from reviewer.engine.foreground import ForegroundArch, load_background_model
 from reviewer.training import add_train_arguments, run_train
 from reviewer.training import background as background_training
-from reviewer.training.background import TrainConfig, segmentation_loss
+from reviewer.training import coco as coco_training
+from reviewer.training.background import TrainConfig, TrainOptionError, segmentation_loss
 from reviewer.training.coco import CocoDataError, load_coco_data, split_images
 from reviewer.training.coco_set import ValChip, score_val_chips, weighted_iou
 
@@ -94,7 +95,7 @@ def test_boxes_card_names_label_source(boxes_run):
     _, out = boxes_run
     card = out.with_suffix(".md").read_text()
     assert "Label source: **boxes refined**" in card
-    assert "GrabCut" in card
+    assert "GrabCut tells animal from background" in card
     assert "--box-labels refined" in card
 
 
@@ -102,6 +103,7 @@ def test_boxes_card_counts(boxes_run):
     _, out = boxes_run
     card = out.with_suffix(".md").read_text()
     assert "COCO annotation file `demo.json`" in card
+    assert "repository" not in card
     assert "| zebra_plains |" in card
     assert "## Validation IoU" in card
 
@@ -117,7 +119,11 @@ def test_boxes_meta(boxes_run):
 def test_plain_labels_card(tmp_path):
     out = tmp_path / "plain.pt"
     assert run_train(_train_args(_demo_coco(tmp_path), out, "--box-labels", "plain")) == 0
-    assert "Label source: **boxes plain**" in out.with_suffix(".md").read_text()
+    card = out.with_suffix(".md").read_text()
+    limitations = card[card.index("## Limitations") :]
+    assert "Label source: **boxes plain**" in card
+    assert "Labels from plain boxes" in limitations
+    assert "GrabCut" not in limitations
 
 
 def test_polygons_exit_code(polygon_run):
@@ -228,17 +234,29 @@ def test_malformed_json(tmp_path):
         load_coco_data(_config(path))
 
 
-def test_bad_file_exit_code(tmp_path, caplog):
+def test_bad_file_raises(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text("{")
-    with caplog.at_level(logging.ERROR):
-        assert run_train(_train_args(path, tmp_path / "m.pt")) == 2
-    assert "broken.json" in caplog.text
+    with pytest.raises(AnnotationFileError, match="broken.json"):
+        run_train(_train_args(path, tmp_path / "m.pt"))
 
 
-def test_invalid_val_fraction_exit_code(tmp_path):
+def test_invalid_val_fraction_raises(tmp_path):
     args = _train_args(_demo_coco(tmp_path), tmp_path / "m.pt", "--val-fraction", "1.5")
-    assert run_train(args) == 2
+    with pytest.raises(TrainOptionError, match="--val-fraction"):
+        run_train(args)
+
+
+def test_interrupt_while_labelling(tmp_path, monkeypatch, caplog):
+    def stop(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(coco_training, "_prepare_image", stop)
+    out = tmp_path / "labelling.pt"
+    with caplog.at_level(logging.WARNING), pytest.raises(KeyboardInterrupt):
+        run_train(_train_args(_demo_coco(tmp_path), out))
+    assert "training had not started" in caplog.text
+    assert not out.exists()
 
 
 def test_split_by_seed_repeats():
