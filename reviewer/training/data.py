@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,6 +145,19 @@ def load_image_and_mask(record: MaskRecord) -> tuple[np.ndarray, np.ndarray]:
             f"{record.image_path} is {image.shape[1]}x{image.shape[0]} px; they must match."
         )
     return image, mask >= 128
+
+
+def iter_masked_photos(
+    records: list[MaskRecord],
+) -> Iterator[tuple[MaskRecord, np.ndarray, np.ndarray, BBox]]:
+    """Yield (record, photo, mask, bbox of all mask pixels), skipping empty masks with a warning."""
+    for record in records:
+        image, mask = load_image_and_mask(record)
+        bbox = mask_bbox(mask)
+        if bbox is None:
+            log.warning("Skipping %s: its mask is empty", record.mask_path)
+            continue
+        yield record, image, mask, bbox
 
 
 def mask_bbox(mask: np.ndarray) -> BBox | None:

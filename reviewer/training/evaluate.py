@@ -27,8 +27,7 @@ from reviewer.training.data import (
     MaskRecord,
     MaskSetError,
     cut_chip_and_mask,
-    load_image_and_mask,
-    mask_bbox,
+    iter_masked_photos,
     read_mask_index,
 )
 
@@ -73,12 +72,7 @@ def iter_eval_cases(data_dir: str | Path, split: str = "val") -> Iterator[EvalCa
     records = read_mask_index(data_dir, split)
     if not records:
         raise MaskSetError(f"The masks folder {data_dir} has no images in split {split!r}.")
-    for record in records:
-        image, mask = load_image_and_mask(record)
-        bbox = mask_bbox(mask)
-        if bbox is None:
-            log.warning("Skipping %s: its mask is empty", record.mask_path)
-            continue
+    for record, image, mask, bbox in iter_masked_photos(records):
         chip, truth = cut_chip_and_mask(image, mask, bbox)
         eval_chip = EvalChip(record.id, record.classes, chip.pixels, truth, record.source)
         yield EvalCase(record=record, photo=image, bbox=bbox, chip=eval_chip)

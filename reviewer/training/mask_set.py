@@ -28,8 +28,7 @@ from reviewer.training.data import (
     MaskSetError,
     component_bboxes,
     cut_chip_and_mask,
-    load_image_and_mask,
-    mask_bbox,
+    iter_masked_photos,
     read_mask_index,
 )
 
@@ -59,12 +58,7 @@ class TrainingSet:
         records = read_mask_index(data_dir, split)
         self.records, self.images, self.masks = [], [], []
         self.full_boxes, self.component_boxes = [], []
-        for record in records:
-            image, mask = load_image_and_mask(record)
-            box = mask_bbox(mask)
-            if box is None:
-                log.warning("Skipping %s: its mask is empty", record.mask_path)
-                continue
+        for record, image, mask, box in iter_masked_photos(records):
             self.records.append(record)
             self.images.append(image)
             self.masks.append(mask)
