@@ -1,4 +1,4 @@
-"""Command line: the GUI by default, plus the ``match`` and ``train-background`` subcommands.
+"""Command line: the GUI by default, plus the subcommands in ``reviewer.commands``.
 
     reviewer [ANNOTATIONS] [--pairs PAIRS.csv] [--screenshot OUT.png]
     reviewer match ANNOTATIONS AID_A AID_B [--threshold T] [--json OUT|-] [--export FIG.png]
@@ -10,19 +10,23 @@ Only this module and ``main.py`` configure logging.
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import logging
-import math
 import os
 import sys
 from pathlib import Path
 
-from reviewer import DEMO_ANNOTATIONS, __version__
+from reviewer import DEMO_ANNOTATIONS
+from reviewer.commands import add_common
 from reviewer.engine.errors import ReviewerError
 
 log = logging.getLogger("reviewer")
 
-SUBCOMMANDS = ("match", "train-background")
+#: Subcommand name -> module in ``reviewer.commands`` that registers it.
+SUBCOMMANDS = {
+    "match": "reviewer.commands.match",
+    "train-background": "reviewer.commands.train_background",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +69,7 @@ def _gui_parser() -> argparse.ArgumentParser:
         metavar="OUT.png",
         help="open offscreen, match the first pair, save a screenshot and exit",
     )
-    _add_common(parser)
+    add_common(parser)
     parser.set_defaults(run=_run_gui)
     return parser
 
@@ -88,190 +92,11 @@ def _run_gui(args: argparse.Namespace) -> int:
 
 
 def _subcommand_parser(command: str) -> argparse.ArgumentParser:
+    """Build a parser with only the requested subcommand, so others' imports are not paid."""
     parser = argparse.ArgumentParser(prog="reviewer")
     commands = parser.add_subparsers(dest="command", required=True)
-    if command == "match":
-        _add_match_parser(commands)
-    else:
-        _add_train_parser(commands)
+    importlib.import_module(SUBCOMMANDS[command]).register(commands)
     return parser
-
-
-def _add_match_parser(commands) -> None:
-    match = commands.add_parser(
-        "match",
-        help="match two annotations and print the score",
-        description="Match annotation AID_A against AID_B with the vsone preset and print a "
-        "one-line summary.",
-    )
-    match.add_argument("annotations", type=Path, help="COCO annotation file")
-    match.add_argument("aid_a", help="id of the first annotation (chip A)")
-    match.add_argument("aid_b", help="id of the second annotation (chip B)")
-    match.add_argument(
-        "--threshold",
-        type=float,
-        default=0.0,
-        metavar="T",
-        help="mask threshold in [0, 1]: correspondences with a keypoint fgweight below T "
-        "count 0 (default 0, plain HotSpotter weighting)",
-    )
-    match.add_argument(
-        "--no-fg", action="store_true", help="switch foreground weighting off (every weight 1)"
-    )
-    match.add_argument(
-        "--json", metavar="OUT", help="write the result as JSON to OUT ('-' for stdout)"
-    )
-    match.add_argument(
-        "--export", type=Path, metavar="FIG", help="write the match figure (.png, .svg or .pdf)"
-    )
-    match.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    _add_common(match)
-    match.set_defaults(run=_run_match)
-
-
-def _add_train_parser(commands) -> None:
-    train = commands.add_parser(
-        "train-background",
-        help="train a background (foreground probability) model",
-        description="Train a background model from a masks folder (index.csv, images/, "
-        "masks/) or a COCO annotation file (segmentation masks, or boxes only). Progress "
-        "and the time left are logged; Ctrl-C stops and keeps the best checkpoint.",
-    )
-    from reviewer.training.background import add_train_arguments, run_train
-
-    add_train_arguments(train)
-    _add_common(train)
-    # Training logs its progress and ETA at INFO, so that level is its default.
-    train.set_defaults(run=run_train, base_verbosity=1)
-
-
-def _run_match(args: argparse.Namespace) -> int:
-    from reviewer.engine.annotations import load_annotations
-    from reviewer.engine.cache import DiskCache
-    from reviewer.engine.pipeline import Matcher
-    from reviewer.engine.scoring import ScoreConfig
-
-    if not 0.0 <= args.threshold <= 1.0:
-        raise ReviewerError(f"--threshold must be in [0, 1], not {args.threshold}")
-    if args.json and args.json != "-":
-        _check_output_folder(Path(args.json), "--json")
-    if args.export:
-        _check_output_folder(args.export, "--export")
-    annots = load_annotations(args.annotations)
-    try:
-        annot_a, annot_b = annots.get(args.aid_a), annots.get(args.aid_b)
-    except KeyError as err:
-        raise ReviewerError(err.args[0]) from None
-
-    matcher = Matcher(cache=DiskCache(enabled=not args.no_cache))
-    match = matcher.match(annot_a, annot_b)
-    score = match.score(ScoreConfig(threshold=args.threshold, fg_weighting=not args.no_fg))
-    result = match_summary(match, score)
-
-    to_stdout = args.json == "-"
-    print(format_summary(result), file=sys.stderr if to_stdout else sys.stdout)
-    for warning in result["warnings"]:
-        print(f"warning: {warning}", file=sys.stderr)
-    if args.json:
-        text = json.dumps(result, indent=2)
-        if to_stdout:
-            print(text)
-        else:
-            _write_text(Path(args.json), text + "\n")
-    if args.export:
-        from reviewer.render.figure import export_match_figure
-
-        export_match_figure(match, score, args.export)
-        log.info("Wrote %s", args.export)
-    return 0
-
-
-def _check_output_folder(path: Path, option: str) -> None:
-    if not path.parent.is_dir():
-        raise ReviewerError(
-            f"{option} {path}: the folder {path.parent} does not exist; create it or choose "
-            "another path."
-        )
-
-
-def _write_text(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise ReviewerError(f"Cannot write {path}: {err.strerror}") from None
-
-
-def match_summary(match, score) -> dict:
-    """Return the JSON-ready result of a scored pair."""
-    a, b = match.a, match.b
-    warnings = list(dict.fromkeys(w for w in (a.model.warning, b.model.warning) if w))
-    if not match.fg_weighting:
-        off_reason = "no usable background model"
-    elif not score.config.fg_weighting:
-        off_reason = "switched off by the user"
-    else:
-        off_reason = None
-    return {
-        "aid_a": a.annot.aid,
-        "aid_b": b.annot.aid,
-        "species_a": a.annot.species,
-        "species_b": b.annot.species,
-        "name_a": a.annot.name,
-        "name_b": b.annot.name,
-        "model_a": a.model.model_name,
-        "model_b": b.model.model_name,
-        "model_reason_a": a.model.reason,
-        "model_reason_b": b.model.reason,
-        "fg_weighting": bool(match.fg_weighting and score.config.fg_weighting),
-        "fg_weighting_off_reason": off_reason,
-        "threshold": score.config.threshold,
-        "score": _round(score.score),
-        "score_foreground": _round(score.score_foreground),
-        "score_background": _round(score.score_background),
-        "background_share": _round(score.background_share),
-        "background_share_unweighted": _round(score.background_share_unweighted),
-        "num_matches": len(match.matches),
-        "num_inliers": int(len(match.sver.inliers)),
-        "num_same_place": match.num_same_place,
-        "same_photo": a.photo_hash == b.photo_hash,
-        "num_kpts_a": len(a.features),
-        "num_kpts_b": len(b.features),
-        "preset": "vsone",
-        "warnings": warnings,
-        "timings_ms": {stage: round(ms, 1) for stage, ms in match.timings_ms.items()},
-    }
-
-
-def format_summary(result: dict) -> str:
-    """Return the one-line summary of a ``match_summary`` result."""
-    line = (
-        f"aid {result['aid_a']} vs {result['aid_b']} ({result['species_a']}"
-        + ("" if result["species_a"] == result["species_b"] else f" / {result['species_b']}")
-        + f"): score {result['score']:.3f}"
-    )
-    if result["score_foreground"] is not None:
-        line += f" = fg {result['score_foreground']:.3f} + bg {result['score_background']:.3f}"
-    share, raw = result["background_share"], result["background_share_unweighted"]
-    line += f", background share {_percent(share)} (unweighted {_percent(raw)})"
-    line += f", {result['num_inliers']} inliers of {result['num_matches']} matches"
-    if result["num_same_place"]:
-        line += f" ({result['num_same_place']} same-photo points excluded)"
-    line += f", t={result['threshold']:.2f}"
-    models = ", ".join(m or "no model" for m in (result["model_a"], result["model_b"]))
-    weighting = "on" if result["fg_weighting"] else "OFF"
-    line += f", weighting {weighting} ({models})"
-    line += f", {result['timings_ms'].get('total', 0.0) / 1000:.1f} s"
-    return line
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.0f}%"
-
-
-def _round(value: float | None) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return round(float(value), 6)
 
 
 # Shared -------------------------------------------------------------------------------------
@@ -282,12 +107,6 @@ def _no_display() -> bool:
     if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
         return False
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
-    parser.set_defaults(base_verbosity=0)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
 
 
 def _configure_logging(verbosity: int) -> None:
