@@ -2,6 +2,7 @@
 
     reviewer [ANNOTATIONS] [--pairs PAIRS.csv] [--screenshot OUT.png]
     reviewer match ANNOTATIONS AID_A AID_B [--threshold T] [--json OUT|-] [--export FIG.png]
+    reviewer decisions DB [--csv OUT.csv|-] [--json OUT|-]
     reviewer train-background DATA --out models/NAME.pt
 
 Only this module and ``main.py`` configure logging.
@@ -25,6 +26,7 @@ log = logging.getLogger("reviewer")
 #: Subcommand name -> module in ``reviewer.commands`` that registers it.
 SUBCOMMANDS = {
     "match": "reviewer.commands.match",
+    "decisions": "reviewer.commands.decisions",
     "train-background": "reviewer.commands.train_background",
 }
 
