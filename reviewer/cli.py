@@ -2,6 +2,7 @@
 
     reviewer [ANNOTATIONS] [--pairs PAIRS.csv] [--screenshot OUT.png]
     reviewer match ANNOTATIONS AID_A AID_B [--threshold T] [--json OUT|-] [--export FIG.png]
+    reviewer export ANNOTATIONS (AID_A AID_B | --pairs PAIRS.csv) --out DIR [--format svg]
     reviewer decisions DB [--csv OUT.csv|-] [--json OUT|-]
     reviewer train-background DATA --out models/NAME.pt
 
@@ -26,6 +27,7 @@ log = logging.getLogger("reviewer")
 #: Subcommand name -> module in ``reviewer.commands`` that registers it.
 SUBCOMMANDS = {
     "match": "reviewer.commands.match",
+    "export": "reviewer.commands.export",
     "decisions": "reviewer.commands.decisions",
     "train-background": "reviewer.commands.train_background",
 }

@@ -41,7 +41,10 @@ def register(commands) -> None:
         "--json", metavar="OUT", help="write the result as JSON to OUT ('-' for stdout)"
     )
     match.add_argument(
-        "--export", type=Path, metavar="FIG", help="write the match figure (.png, .svg or .pdf)"
+        "--export",
+        type=Path,
+        metavar="FIG",
+        help="write the match figure (.png, .svg or .pdf) and its JSON sidecar beside it",
     )
     match.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     add_common(match)
@@ -82,10 +85,10 @@ def _run_match(args: argparse.Namespace) -> int:
         else:
             write_text(Path(args.json), text + "\n")
     if args.export:
-        from reviewer.render.figure import export_match_figure
+        from reviewer.render.export import export_pair
 
-        export_match_figure(match, score, args.export)
-        log.info("Wrote %s", args.export)
+        written = export_pair(match, score, args.export, engine_config=matcher.config)
+        log.info("Wrote %s and %s", written.figure, written.sidecar)
     return 0
 
 

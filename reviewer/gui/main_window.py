@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QAction, QBrush, QColor
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -28,6 +29,8 @@ from PySide6.QtWidgets import (
 
 from reviewer.engine.pipeline import Matcher
 from reviewer.engine.scoring import ScoreConfig
+from reviewer.gui.export_dialog import run_export_dialog
+from reviewer.gui.flags_panel import FlagsPanel
 from reviewer.gui.panels import (
     ERROR_STYLE,
     ChipHeader,
@@ -59,6 +62,7 @@ class MainWindow(QMainWindow):
         self._build()
         self._fill_pair_list()
         self._connect()
+        self._build_file_menu()
 
     # Layout -----------------------------------------------------------------------------
 
@@ -94,6 +98,7 @@ class MainWindow(QMainWindow):
         column.addLayout(buttons)
 
         self.header = ChipHeader()
+        self.flags = FlagsPanel()
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet(ERROR_STYLE)
@@ -104,6 +109,7 @@ class MainWindow(QMainWindow):
         right = QWidget()
         centre = QVBoxLayout(right)
         centre.addWidget(self.header)
+        centre.addWidget(self.flags)
         centre.addWidget(self.error)
         centre.addWidget(self.views, 1)
         centre.addWidget(self.colorbar)
@@ -115,6 +121,20 @@ class MainWindow(QMainWindow):
         splitter.setSizes([330, 1270])
         self.setCentralWidget(splitter)
         self._set_busy(False)
+
+    def _build_file_menu(self) -> None:
+        """Put File → Export figure… first in the menu bar."""
+        self.export_action = QAction("Export figure…", self)
+        self.export_action.setObjectName("export_figure")
+        self.export_action.setStatusTip("Write the selected pair's figure and its JSON sidecar")
+        self.export_action.triggered.connect(self._export_figure)
+        menu = QMenu("&File", self)
+        menu.addAction(self.export_action)
+        existing = self.menuBar().actions()
+        if existing:
+            self.menuBar().insertMenu(existing[0], menu)
+        else:
+            self.menuBar().addMenu(menu)
 
     def _fill_pair_list(self) -> None:
         for pair in self.session.pairs:
@@ -210,6 +230,7 @@ class MainWindow(QMainWindow):
         """Redraw everything for the selected pair: result, error or nothing yet."""
         pair, match, error = self.session.current, self.session.result(), self.session.error()
         self.header.show_pair(pair, match)
+        self.flags.show_pair(pair)
         has_fgweights = match is None or match.fg_weighting
         self.controls.set_weighting_available(
             has_fgweights, "" if has_fgweights else no_fgweights_text(match)
@@ -240,10 +261,18 @@ class MainWindow(QMainWindow):
         if match is None or score is None:
             return
         self.numbers.show_score(match, score)
+        self.flags.show_score(match, score)
         try:
             self.views.show_score(score)
         except Exception as err:  # noqa: BLE001 -- a drawing bug must not close the window
             self._show_unexpected("redrawing the score", err)
+
+    def _export_figure(self) -> None:
+        written = run_export_dialog(
+            self, self.session, self.runner.matcher.config, self.flags.warn_share_limit
+        )
+        if written is not None:
+            self.status.setText(f"Wrote {written.figure} and {written.sidecar.name}")
 
     def _show_unexpected(self, task: str, err: Exception) -> None:
         log.exception("Unexpected error while %s", task)

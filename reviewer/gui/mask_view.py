@@ -87,6 +87,7 @@ class MaskView(TitledView):
         self._has_probchip = False
         self._pair_weighted = False  # both chips have fgweights, so t can cut
         self._threshold, self._weighting_on = 0.0, True
+        self._overlays_visible = True  # False while "clean image" hides the iso-lines
         self.mode.currentTextChanged.connect(self._show_mode)
 
     def clear(self) -> None:
@@ -121,6 +122,7 @@ class MaskView(TitledView):
         )
         self._show_mode()
         self.set_threshold(self._threshold, self._weighting_on)
+        self.set_overlays_visible(self._overlays_visible)
 
     def set_threshold(self, threshold: float, weighting_on: bool) -> None:
         """Move the t line to ``threshold``; cheap enough for every slider step."""
@@ -128,6 +130,13 @@ class MaskView(TitledView):
         if self.threshold_contours is not None:
             self.threshold_contours.set_level(threshold if threshold > 0 else None)
         self._show_legend()
+
+    def set_overlays_visible(self, visible: bool) -> None:
+        """Show or hide both iso-lines, now and for later pairs; the no-model notes stay."""
+        self._overlays_visible = visible
+        for item in (self.threshold_contours, self.split_contours):
+            if item is not None:
+                item.setVisible(visible)
 
     def message_texts(self) -> list[str]:
         """Return the notes drawn over chips without a probchip."""

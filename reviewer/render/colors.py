@@ -36,6 +36,11 @@ EXCLUDED_RGB = (255, 0, 220)
 NO_WEIGHT_RGB = (90, 200, 255)
 #: Warning text and frames.
 WARNING_RGB = (200, 80, 0)
+#: Ratio-test matches that sver rejected, drawn only on request.
+OUTLIER_RGB = (170, 170, 170)
+#: The selected correspondence, drawn over a dark halo. Green is on neither colour
+#: scale and differs from the magenta of excluded and the light blue of unweighted ones.
+HIGHLIGHT_RGB = (60, 255, 60)
 
 
 def ramp(values: np.ndarray, stops=WEIGHT_STOPS) -> np.ndarray:

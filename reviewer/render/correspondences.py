@@ -11,6 +11,8 @@ Each sver inlier is drawn in one of three ways:
 * excluded as the same point of one photo: magenta and dotted.
 
 Without fgweights (no background model) counted inliers are light blue.
+Ratio-test matches that sver rejected (outliers) are drawn thin, grey and
+dotted when asked for, and one selected correspondence can be highlighted.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 
 from reviewer.engine.pipeline import PairMatch
 from reviewer.engine.scoring import PairScore
-from reviewer.render.colors import EXCLUDED_RGB, NO_WEIGHT_RGB, ramp, rgb_qcolor
+from reviewer.render.colors import (
+    EXCLUDED_RGB,
+    HIGHLIGHT_RGB,
+    NO_WEIGHT_RGB,
+    OUTLIER_RGB,
+    ramp,
+    rgb_qcolor,
+)
 from reviewer.render.geometry import PairLayout, kpt_ellipses
 from reviewer.render.images import bgr_to_qimage
 
@@ -40,6 +49,8 @@ class MatchStyle:
     alpha: int = 220  # opacity of counted correspondences, 0-255
     faded_alpha: int = 110  # opacity of correspondences cut by the threshold, 0-255
     ellipse_points: int = 24  # vertices per ellipse polygon
+    draw_ellipses: bool = True  # False leaves out the keypoint ellipses
+    draw_lines: bool = True  # False leaves out the lines between the chips
 
     def __post_init__(self):
         if self.line_width <= 0 or self.ellipse_width <= 0:
@@ -93,7 +104,7 @@ def paint_correspondences(
     if len(fm) == 0:
         return
 
-    polygons_a, polygons_b, start_a, end_b = _geometry(match, layout, style.ellipse_points)
+    polygons_a, polygons_b, start_a, end_b = _geometry(match, layout, style.ellipse_points, INLIERS)
 
     # Colours and order: cut and excluded first, so counted evidence stays on top,
     # and within each kind the lowest weight first.
@@ -108,27 +119,150 @@ def paint_correspondences(
     painter.setBrush(Qt.BrushStyle.NoBrush)
     for i in order:
         line_pen, ellipse_pen = _pens(kinds[i], tuple(rgb[i]), style)
-        painter.setPen(ellipse_pen)
-        painter.drawPolygon(polygons_a[i])
-        painter.drawPolygon(polygons_b[i])
-        painter.setPen(line_pen)
-        painter.drawLine(start_a[i], end_b[i])
+        if style.draw_ellipses:
+            painter.setPen(ellipse_pen)
+            painter.drawPolygon(polygons_a[i])
+            painter.drawPolygon(polygons_b[i])
+        if style.draw_lines:
+            painter.setPen(line_pen)
+            painter.drawLine(start_a[i], end_b[i])
     painter.restore()
 
 
-#: The last pair's ellipses and line ends. Moving the threshold repaints the same
-#: geometry in new colours, and building QPolygonF objects is most of that cost.
-_last_geometry: tuple | None = None
+def outlier_indices(match: PairMatch) -> np.ndarray:
+    """Return the (O,) indices into ``match.matches`` of the matches sver rejected."""
+    rejected = np.ones(len(match.matches), dtype=bool)
+    rejected[match.sver.inliers] = False
+    return np.flatnonzero(rejected)
 
 
-def _geometry(match: PairMatch, layout: PairLayout, points: int) -> tuple:
-    """Return the inliers' ellipse polygons on A and B and their line ends, as Qt objects."""
-    global _last_geometry
+def paint_outliers(
+    painter: QPainter, match: PairMatch, layout: PairLayout, style: MatchStyle | None = None
+) -> None:
+    """Draw the ratio-test matches that sver rejected: thin, grey and dotted."""
+    style = style or MatchStyle()
+    if len(outlier_indices(match)) == 0:
+        return
+    polygons_a, polygons_b, start_a, end_b = _geometry(
+        match, layout, style.ellipse_points, OUTLIERS
+    )
+    colour = rgb_qcolor(OUTLIER_RGB, style.faded_alpha)
+    ellipse_pen = _pen(colour, 0.7 * style.ellipse_width, Qt.PenStyle.DotLine, style.cosmetic)
+    line_pen = _pen(colour, 0.7 * style.line_width, Qt.PenStyle.DotLine, style.cosmetic)
+
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    for i in range(len(start_a)):
+        if style.draw_ellipses:
+            painter.setPen(ellipse_pen)
+            painter.drawPolygon(polygons_a[i])
+            painter.drawPolygon(polygons_b[i])
+        if style.draw_lines:
+            painter.setPen(line_pen)
+            painter.drawLine(start_a[i], end_b[i])
+    painter.restore()
+
+
+def paint_highlight(
+    painter: QPainter,
+    match: PairMatch,
+    layout: PairLayout,
+    index: int,
+    style: MatchStyle | None = None,
+) -> None:
+    """Draw ratio-test match ``index`` thick, over a dark halo, so it stands out.
+
+    Parameters
+    ----------
+    index : int
+        Row of ``match.matches.fm``; it may be an inlier or an outlier.
+    """
+    style = style or MatchStyle()
+    if not 0 <= index < len(match.matches):
+        raise IndexError(f"correspondence {index} is outside 0..{len(match.matches) - 1}")
+    fm = match.matches.fm[index]
+    kpt_a = match.a.features.kpts[fm[0] : fm[0] + 1]
+    kpt_b = match.b.features.kpts[fm[1] : fm[1] + 1]
+    outline_a = _polygon(kpt_ellipses(kpt_a, style.ellipse_points)[0])
+    outline_b = _polygon(kpt_ellipses(kpt_b, style.ellipse_points)[0] + (layout.offset_b, 0.0))
+    start = QPointF(float(kpt_a[0, 0]), float(kpt_a[0, 1]))
+    end_xy = layout.to_pair_b(kpt_b[:, :2])[0]
+    end = QPointF(float(end_xy[0]), float(end_xy[1]))
+
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    halo = _pen(QColor(0, 0, 0, 220), 3.5 * style.line_width, Qt.PenStyle.SolidLine, style.cosmetic)
+    bright = _pen(
+        rgb_qcolor(HIGHLIGHT_RGB), 1.6 * style.line_width, Qt.PenStyle.SolidLine, style.cosmetic
+    )
+    for pen in (halo, bright):
+        painter.setPen(pen)
+        painter.drawPolygon(outline_a)
+        painter.drawPolygon(outline_b)
+        painter.drawLine(start, end)
+    painter.restore()
+
+
+def pick_correspondence(
+    match: PairMatch,
+    layout: PairLayout,
+    xy: tuple[float, float],
+    max_dist: float,
+    include_outliers: bool = False,
+) -> int | None:
+    """Return the correspondence whose keypoint lies nearest to a point, or None.
+
+    Parameters
+    ----------
+    xy : (x, y)
+        The point in pair coordinates. Left of chip B's offset it is compared with
+        the keypoints on chip A, otherwise with those on chip B.
+    max_dist : float
+        Largest distance from a keypoint centre, in pair coordinates, that still picks it.
+    include_outliers : bool
+        Also pick ratio-test matches that sver rejected.
+
+    Returns
+    -------
+    int or None
+        Row of ``match.matches.fm``.
+    """
+    candidates = np.asarray(match.sver.inliers, dtype=np.int64)
+    if include_outliers:
+        candidates = np.concatenate([candidates, outlier_indices(match)])
+    if len(candidates) == 0:
+        return None
+
+    on_b = xy[0] >= layout.offset_b
+    fm = match.matches.fm[candidates]
+    if on_b:
+        centres = layout.to_pair_b(match.b.features.kpts[fm[:, 1], :2])
+    else:
+        centres = match.a.features.kpts[fm[:, 0], :2].astype(np.float64)
+    dist = np.hypot(centres[:, 0] - xy[0], centres[:, 1] - xy[1])
+    nearest = int(np.argmin(dist))
+    return int(candidates[nearest]) if dist[nearest] <= max_dist else None
+
+
+#: Which correspondences ``_geometry`` outlines: the sver inliers or the rejected matches.
+INLIERS, OUTLIERS = "inliers", "outliers"
+
+#: The last pair's ellipses and line ends, per set. Moving the threshold repaints the
+#: same geometry in new colours, and building QPolygonF objects is most of that cost.
+_last_geometry: dict[str, tuple] = {}
+
+
+def _geometry(match: PairMatch, layout: PairLayout, points: int, which: str) -> tuple:
+    """Return the ellipse polygons on A and B and the line ends of one set, as Qt objects."""
     key = (layout.offset_b, points)
-    if _last_geometry is not None and _last_geometry[0] is match and _last_geometry[1] == key:
-        return _last_geometry[2]
+    cached = _last_geometry.get(which)
+    if cached is not None and cached[0] is match and cached[1] == key:
+        return cached[2]
 
-    fm = match.inlier_fm
+    rows = match.sver.inliers if which == INLIERS else outlier_indices(match)
+    fm = match.matches.fm[rows]
     kpts_a = match.a.features.kpts[fm[:, 0]]
     kpts_b = match.b.features.kpts[fm[:, 1]]
     outline_a = kpt_ellipses(kpts_a, points)
@@ -139,7 +273,7 @@ def _geometry(match: PairMatch, layout: PairLayout, points: int) -> tuple:
         [QPointF(float(x), float(y)) for x, y in kpts_a[:, :2]],
         [QPointF(float(x), float(y)) for x, y in layout.to_pair_b(kpts_b[:, :2])],
     )
-    _last_geometry = (match, key, geometry)
+    _last_geometry[which] = (match, key, geometry)
     return geometry
 
 

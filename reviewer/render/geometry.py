@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reviewer.engine.chips import Chip
 from reviewer.engine.features import kpts_to_invVR
 
 
@@ -83,3 +84,14 @@ def kpt_ellipses(kpts: np.ndarray, num_points: int = 24) -> np.ndarray:
     circle = np.stack([np.cos(angles), np.sin(angles)])  # (2, P)
     outline = np.einsum("nij,jp->npi", shape, circle)  # (N, P, 2)
     return outline + np.stack([x, y], axis=1)[:, None, :]
+
+
+def chip_outline_in_photo(chip: Chip) -> np.ndarray:
+    """Return the (4, 2) corners of a chip's border in photo pixels.
+
+    They are the corners of the annotation's rotated box, in the order top-left,
+    top-right, bottom-right, bottom-left of the chip.
+    """
+    width, height = chip.size
+    corners = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float64)
+    return chip.to_photo(corners)

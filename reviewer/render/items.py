@@ -7,13 +7,21 @@ lines keep their width while the user zooms.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QGraphicsItem
 
 from reviewer.engine.pipeline import PairMatch
 from reviewer.engine.scoring import PairScore
-from reviewer.render.correspondences import MatchStyle, paint_correspondences, paint_image_pair
+from reviewer.render.correspondences import (
+    MatchStyle,
+    paint_correspondences,
+    paint_highlight,
+    paint_image_pair,
+    paint_outliers,
+)
 from reviewer.render.geometry import PairLayout
 
 #: Pens of the screen view: constant width in screen pixels while zooming.
@@ -42,15 +50,38 @@ class ImagePairItem(QGraphicsItem):
 
 
 class CorrespondenceItem(QGraphicsItem):
-    """The sver inliers of a pair, redrawn whenever the live score changes."""
+    """The correspondences of a pair, redrawn whenever the live score changes.
+
+    It draws the sver inliers, optionally the matches sver rejected, and the
+    selected correspondence on top.
+    """
 
     def __init__(self, match: PairMatch, score: PairScore, layout: PairLayout):
         super().__init__()
         self._match, self._score, self._layout = match, score, layout
+        self._style = SCREEN_STYLE
+        self._outliers = False
+        self._selected: int | None = None
+
+    @property
+    def selected(self) -> int | None:
+        """Row of ``match.matches`` drawn highlighted, or None."""
+        return self._selected
 
     def set_score(self, score: PairScore) -> None:
         """Redraw with new weights (threshold or weighting changed)."""
         self._score = score
+        self.update()
+
+    def set_layers(self, ellipses: bool, lines: bool, outliers: bool) -> None:
+        """Choose which parts are drawn: ellipses, lines, and the rejected matches."""
+        self._style = replace(SCREEN_STYLE, draw_ellipses=ellipses, draw_lines=lines)
+        self._outliers = outliers
+        self.update()
+
+    def set_selected(self, index: int | None) -> None:
+        """Highlight ratio-test match ``index``; None removes the highlight."""
+        self._selected = index
         self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 -- Qt override
@@ -60,4 +91,8 @@ class CorrespondenceItem(QGraphicsItem):
         return QRectF(-margin, -margin, width + 2 * margin, height + 2 * margin)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
-        paint_correspondences(painter, self._match, self._score, self._layout, SCREEN_STYLE)
+        if self._outliers:
+            paint_outliers(painter, self._match, self._layout, self._style)
+        paint_correspondences(painter, self._match, self._score, self._layout, self._style)
+        if self._selected is not None:
+            paint_highlight(painter, self._match, self._layout, self._selected, SCREEN_STYLE)

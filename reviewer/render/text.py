@@ -153,24 +153,3 @@ def score_rows(match: PairMatch, score: PairScore) -> list[tuple[str, str]]:
         match.b.model.model_name or "none",
     )
     return list(zip(SCORE_ROW_NAMES, values, strict=True))
-
-
-def caption_lines(match: PairMatch, score: PairScore) -> list[str]:
-    """Return the caption of an exported figure, one string per line."""
-    split = (
-        f"score {fmt_score(score.score)} = foreground {fmt_score(score.score_foreground)}"
-        f" + background {fmt_score(score.score_background)}"
-        f"  (background_share {fmt_share(score.background_share)},"
-        f" unweighted {fmt_share(score.background_share_unweighted)})"
-    )
-    counts = (
-        f"t = {score.config.threshold:.2f}, weighting {weighting_text(match, score)};"
-        f" {len(match.matches.fm)} matches (ratio test), {len(match.sver.inliers)} sver inliers,"
-        f" {match.num_same_place} excluded same-photo points"
-    )
-    return [
-        f"A: {annot_title(match.a)} · {model_text(match.a.model)}",
-        f"B: {annot_title(match.b)} · {model_text(match.b.model)}",
-        split,
-        counts,
-    ]
