@@ -1,6 +1,7 @@
 """Command line: the GUI by default, plus the subcommands in ``reviewer.commands``.
 
     reviewer [ANNOTATIONS] [--pairs PAIRS.csv] [--screenshot OUT.png]
+             [--decisions DB] [--reviewer NAME]
     reviewer match ANNOTATIONS AID_A AID_B [--threshold T] [--json OUT|-] [--export FIG.png]
     reviewer export ANNOTATIONS (AID_A AID_B | --pairs PAIRS.csv) --out DIR [--format svg]
     reviewer decisions DB [--csv OUT.csv|-] [--json OUT|-]
@@ -18,7 +19,6 @@ import os
 import sys
 from pathlib import Path
 
-from reviewer import DEMO_ANNOTATIONS
 from reviewer.commands import add_common
 from reviewer.engine.errors import ReviewerError
 
@@ -63,10 +63,21 @@ def _gui_parser() -> argparse.ArgumentParser:
         "annotations",
         nargs="?",
         type=Path,
-        default=DEMO_ANNOTATIONS,
-        help="COCO annotation file (default: the bundled demo)",
+        help="COCO annotation file (default: the file opened last, else the bundled demo)",
     )
     parser.add_argument("--pairs", type=Path, help="CSV file of extra pairs, columns aid_a,aid_b")
+    parser.add_argument(
+        "--decisions",
+        type=Path,
+        metavar="PATH",
+        help="decision file (default: ANNOTATIONS.reviews.sqlite beside the annotations, or "
+        "in the user data folder for the demo and for read-only folders)",
+    )
+    parser.add_argument(
+        "--reviewer",
+        metavar="NAME",
+        help="name stored with each decision (default: the name used last, else the login name)",
+    )
     parser.add_argument(
         "--screenshot",
         type=Path,
@@ -89,7 +100,13 @@ def _run_gui(args: argparse.Namespace) -> int:
         )
     from reviewer.gui.app import run_gui
 
-    return run_gui(args.annotations, pairs_csv=args.pairs, screenshot=args.screenshot)
+    return run_gui(
+        args.annotations,
+        pairs_csv=args.pairs,
+        screenshot=args.screenshot,
+        decisions=args.decisions,
+        reviewer=args.reviewer,
+    )
 
 
 # Subcommands --------------------------------------------------------------------------------

@@ -74,3 +74,15 @@ def test_both_outputs_on_stdout_rejected(db, capsys):
 def test_output_folder_missing(db, tmp_path, capsys):
     assert main(["decisions", str(db), "--csv", str(tmp_path / "no" / "x.csv")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_gui_options_reach_run_gui(tmp_path, monkeypatch):
+    import reviewer.gui.app
+
+    calls = []
+    monkeypatch.setattr(reviewer.gui.app, "run_gui", lambda *args, **kw: calls.append(kw) or 0)
+    db = tmp_path / "d.sqlite"
+    argv = ["--screenshot", str(tmp_path / "s.png"), "--decisions", str(db), "--reviewer", "ana"]
+    assert main(argv) == 0
+    assert calls[0]["decisions"] == db
+    assert calls[0]["reviewer"] == "ana"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
 import sys
 from pathlib import Path
@@ -9,11 +10,15 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from reviewer import DEMO_ANNOTATIONS
 from reviewer.engine.annotations import load_annotations
-from reviewer.engine.errors import AnnotationFileError, PairsFileError
+from reviewer.engine.errors import PairsFileError, ReviewerError
 from reviewer.engine.pipeline import Matcher
+from reviewer.gui.settings import WindowSettings
 from reviewer.render.qt_compat import check_qt_bindings, route_qt_messages
+from reviewer.review.decisions import DecisionStore, DecisionStoreError
 from reviewer.review.pairs import load_pairs_csv, merge_pairs, named_pairs
+from reviewer.review.paths import default_decisions_path
 from reviewer.review.session import ReviewSession
 
 log = logging.getLogger(__name__)
@@ -30,19 +35,30 @@ SETTLE_MAX_ROUNDS = 20
 _app: QApplication | None = None  # the application run_gui created, kept alive here
 
 
-def build_session(annotations: Path, pairs_csv: Path | None = None) -> ReviewSession:
+def build_session(
+    annotations: Path,
+    pairs_csv: Path | None = None,
+    decisions: Path | None = None,
+    reviewer: str = "",
+) -> ReviewSession:
     """Load the annotations and the pairs to review.
 
     Pairs from ``pairs_csv`` come first, in file order, because the user asked
     for them; then every pair of named annotations of one species. A pairs file
     that cannot be read becomes a load problem in the window, not an error.
 
+    With ``decisions``, the session records decisions in that file, under the
+    name ``reviewer``. Without it, the session records none.
+
     Raises
     ------
     AnnotationFileError
         The annotation file is missing or is not a COCO annotation file.
+    DecisionStoreError
+        The decision file is unreadable, locked or not a decision file.
     """
     annots = load_annotations(annotations)
+    store = DecisionStore(decisions) if decisions is not None else None
     problems = list(annots.problems)
     csv_pairs = []
     if pairs_csv is not None:
@@ -54,21 +70,24 @@ def build_session(annotations: Path, pairs_csv: Path | None = None) -> ReviewSes
             problems.append(str(err))
     pairs = merge_pairs(csv_pairs, named_pairs(annots))
     log.info("Review session: %d pairs, %d load problems", len(pairs), len(problems))
-    return ReviewSession(annots, pairs, problems)
+    return ReviewSession(annots, pairs, problems, store=store, reviewer=reviewer)
 
 
 def run_gui(
-    annotations: Path,
+    annotations: Path | None = None,
     pairs_csv: Path | None = None,
     screenshot: Path | None = None,
     matcher: Matcher | None = None,
+    decisions: Path | None = None,
+    reviewer: str | None = None,
 ) -> int:
     """Show the reviewer window for an annotation file.
 
     Parameters
     ----------
-    annotations : Path
-        COCO annotation file.
+    annotations : Path, optional
+        COCO annotation file. Default: the file opened last, when it still
+        exists, else the bundled demo. Screenshots default to the demo.
     pairs_csv : Path, optional
         CSV file with columns ``aid_a,aid_b``; its pairs are listed first.
     screenshot : Path, optional
@@ -76,40 +95,99 @@ def run_gui(
         save a PNG of the whole window to this path and return.
     matcher : Matcher, optional
         Shared heavy-path engine; default ``Matcher()``.
+    decisions : Path, optional
+        Decision file; default ``default_decisions_path(annotations)``. A
+        screenshot opens the default file only when it exists, so it never
+        creates one.
+    reviewer : str, optional
+        Name stored with each decision; default the name used last, else the
+        login name.
 
     Returns
     -------
     int
         The exit code: 0 on success, 1 when the screenshot could not be written,
-        2 when the annotation file is unusable. Interactively, the Qt event loop's code.
+        2 when the annotation file or the decision file is unusable. Interactively,
+        the Qt event loop's code.
     """
     from reviewer.gui.main_window import MainWindow  # imports pyqtgraph, so only when needed
 
     app = _application(offscreen=screenshot is not None)
+    settings = WindowSettings() if screenshot is None else None  # screenshots remember nothing
+    annotations = _annotations_to_open(annotations, settings)
+    decisions = _decisions_to_open(annotations, decisions, screenshot is not None)
+    reviewer = reviewer or (settings.text("reviewer") if settings else None) or _login_name()
     try:
-        session = build_session(Path(annotations), Path(pairs_csv) if pairs_csv else None)
-    except AnnotationFileError as err:
+        session = build_session(
+            Path(annotations),
+            Path(pairs_csv) if pairs_csv else None,
+            decisions=decisions,
+            reviewer=reviewer,
+        )
+    except ReviewerError as err:
         # Reported once: on stderr offscreen, else logged and shown in a dialog.
         if screenshot is not None:
             sys.stderr.write(f"error: {err}\n")
         else:
             log.error("%s", err)
-            QMessageBox.critical(None, "Cannot open the annotation file", str(err))
+            QMessageBox.critical(None, _error_title(err), str(err))
         return 2
 
-    window = MainWindow(session, matcher or Matcher())
-    window.resize(*WINDOW_SIZE_PX)
+    if settings is not None:
+        settings.set_last_file(annotations)
+    window = MainWindow(session, matcher or Matcher(), settings=settings)
+    if settings is None or not settings.restore_window(window, window.splitter):
+        window.resize(*WINDOW_SIZE_PX)
     window.show()
     if session.pairs:
-        session.index = 0
+        session.index = 0 if screenshot is not None else session.resume_index()
     if screenshot is None:
-        return app.exec()
+        try:
+            return app.exec()
+        finally:
+            if session.store is not None:
+                session.store.close()
 
     try:
         _wait_for_outcome(window)
         return _save_screenshot(window, Path(screenshot))
     finally:
         window.close()
+
+
+def _annotations_to_open(annotations: Path | None, settings: WindowSettings | None) -> Path:
+    """Return the given file, else the file opened last, else the bundled demo."""
+    if annotations is not None:
+        return Path(annotations)
+    last = settings.last_file() if settings is not None else None
+    if last is not None:
+        log.info("Opening the annotation file used last: %s", last)
+        return last
+    return DEMO_ANNOTATIONS
+
+
+def _decisions_to_open(annotations: Path, decisions: Path | None, screenshot: bool) -> Path | None:
+    """Return the decision file to open. A screenshot opens only a file that exists."""
+    if decisions is not None:
+        return Path(decisions)
+    default = default_decisions_path(annotations)
+    if screenshot and not default.is_file():
+        return None
+    log.info("Decisions go to %s", default)
+    return default
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment or the user database
+        return ""
+
+
+def _error_title(err: ReviewerError) -> str:
+    if isinstance(err, DecisionStoreError):
+        return "Cannot open the decision file"
+    return "Cannot open the annotation file"
 
 
 def _application(offscreen: bool) -> QApplication:

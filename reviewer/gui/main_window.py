@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from reviewer.engine.pipeline import Matcher
 from reviewer.engine.scoring import ScoreConfig
+from reviewer.gui.decision_panel import DecisionController, DecisionPanel
 from reviewer.gui.export_dialog import run_export_dialog
 from reviewer.gui.flags_panel import FlagsPanel
 from reviewer.gui.panels import (
@@ -38,6 +39,8 @@ from reviewer.gui.panels import (
     ScoreControls,
     ScorePanel,
 )
+from reviewer.gui.settings import WindowSettings
+from reviewer.gui.shortcuts import ShortcutsDialog, install_actions
 from reviewer.gui.views import PairViews
 from reviewer.gui.worker import MatchRunner
 from reviewer.render.qt_compat import check_qt_bindings
@@ -48,26 +51,40 @@ log = logging.getLogger(__name__)
 
 #: Steps of the progress bar.
 PROGRESS_STEPS = 1000
+#: Change of the mask threshold per key press of threshold up or down.
+THRESHOLD_KEY_STEP = 0.05
 
 
 class MainWindow(QMainWindow):
     """Review of the annotation pairs of one annotation file."""
 
-    def __init__(self, session: ReviewSession, matcher: Matcher, parent: QWidget | None = None):
+    def __init__(
+        self,
+        session: ReviewSession,
+        matcher: Matcher,
+        parent: QWidget | None = None,
+        settings: WindowSettings | None = None,
+    ):
         super().__init__(parent)
         check_qt_bindings()
         self.session = session
+        self.settings = settings  # None: remember nothing, as in tests and screenshots
         self.runner = MatchRunner(matcher, self)
         self.setWindowTitle(f"Match reviewer: {session.annots.path.name}")
         self._build()
         self._fill_pair_list()
         self._connect()
+        self.decisions = DecisionController(session, self.decision_panel, self.pair_list, self)
+        self.decisions.message.connect(self._show_message)
+        self.actions = install_actions(self, self._action_handlers(), self.views.layers.actions)
         self._build_file_menu()
+        self._restore_settings()
 
     # Layout -----------------------------------------------------------------------------
 
     def _build(self) -> None:
         self.pair_list = QListWidget()
+        self.decision_panel = DecisionPanel()
         self.problems = QPlainTextEdit()
         self.problems.setReadOnly(True)
         self.problems.setMaximumHeight(120)
@@ -90,6 +107,7 @@ class MainWindow(QMainWindow):
         column = QVBoxLayout(left)
         column.addWidget(QLabel(f"<b>Pairs ({len(self.session.pairs)})</b>"))
         column.addWidget(self.pair_list, 2)
+        column.addWidget(self.decision_panel)
         column.addWidget(self.problems_box)
         column.addWidget(self.controls)
         column.addWidget(self.numbers)
@@ -114,7 +132,7 @@ class MainWindow(QMainWindow):
         centre.addWidget(self.views, 1)
         centre.addWidget(self.colorbar)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
@@ -166,7 +184,30 @@ class MainWindow(QMainWindow):
         self.session.events.result.connect(self._on_result)
         self.session.events.score_config.connect(self._on_score_config)
 
+    def _action_handlers(self) -> dict:
+        """Keyboard action name -> function; the layer toggles are the views' own actions."""
+        handlers = self.decisions.handlers()
+        handlers["leave_field"] = self.pair_list.setFocus
+        handlers["threshold_up"] = lambda: self._step_threshold(THRESHOLD_KEY_STEP)
+        handlers["threshold_down"] = lambda: self._step_threshold(-THRESHOLD_KEY_STEP)
+        handlers["toggle_weighting"] = self.controls.weighting.click
+        handlers["toggle_mask_mode"] = self._toggle_mask_mode
+        handlers["fit_views"] = self.views.fit
+        handlers["show_shortcuts"] = self.show_shortcuts
+        return handlers
+
+    def show_shortcuts(self) -> None:
+        """Open the Help -> Shortcuts dialog."""
+        ShortcutsDialog(self).exec()
+
     # Controls -> session ----------------------------------------------------------------
+
+    def _step_threshold(self, delta: float) -> None:
+        self.session.threshold = min(max(round(self.session.threshold + delta, 2), 0.0), 1.0)
+
+    def _toggle_mask_mode(self) -> None:
+        mode = self.views.masks.mode
+        mode.setCurrentIndex((mode.currentIndex() + 1) % mode.count())
 
     def _on_row_changed(self, row: int) -> None:
         self.session.index = row
@@ -212,6 +253,10 @@ class MainWindow(QMainWindow):
     def _on_score_config(self, config: ScoreConfig) -> None:
         self.controls.show_state(config.threshold, config.fg_weighting)
         self._show_score()
+
+    def _show_message(self, text: str, is_error: bool) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet(ERROR_STYLE if is_error else "")
 
     def _on_progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(round(fraction * PROGRESS_STEPS))
@@ -298,10 +343,40 @@ class MainWindow(QMainWindow):
 
     # Closing ------------------------------------------------------------------------------
 
+    def _restore_settings(self) -> None:
+        """Apply the stored threshold, weighting, toggles and confidence."""
+        if self.settings is None:
+            return
+        settings = self.settings
+        threshold, weighting = settings.threshold(), settings.fg_weighting()
+        if threshold is not None:
+            self.session.threshold = threshold
+        if weighting is not None:
+            self.session.fg_weighting = weighting
+        for name, action in self.views.layers.actions.items():
+            if settings.toggle(name) is not None:
+                action.setChecked(settings.toggle(name))
+        self.views.masks.mode.setCurrentText(settings.text("mask_mode") or "")
+        self.decision_panel.set_confidence(settings.text("confidence") or "")
+
+    def _save_settings(self) -> None:
+        settings = self.settings
+        settings.save_window(self, self.splitter)
+        settings.set_scoring(self.session.threshold, self.session.fg_weighting)
+        for name, action in self.views.layers.actions.items():
+            settings.set_toggle(name, action.isChecked())
+        settings.set_text("mask_mode", self.views.masks.mode.currentText())
+        settings.set_text("confidence", self.decision_panel.confidence())
+        settings.set_text("reviewer", self.session.reviewer)
+        settings.sync()
+
     def closeEvent(self, event) -> None:  # noqa: N802 -- Qt override
-        """Stop the worker and detach from the session before the widgets go away."""
+        """Stop the worker, store the settings and detach from the session."""
         if not self.runner.shutdown():
             log.warning("The matching worker did not stop within 30 s of closing the window")
+        if self.settings is not None:
+            self._save_settings()
+        self.decisions.disconnect_session()
         self.session.events.selection.disconnect(self._on_selection)
         self.session.events.result.disconnect(self._on_result)
         self.session.events.score_config.disconnect(self._on_score_config)
