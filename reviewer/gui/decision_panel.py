@@ -225,6 +225,8 @@ class DecisionController(QObject):
         panel.undo_requested.connect(self.undo)
         panel.reviewer_changed.connect(self._on_reviewer)
         panel.reviewer.setText(session.reviewer)
+        for field in (panel.other_tags, panel.note, panel.reviewer):
+            field.returnPressed.connect(pair_list.setFocus)  # so the single keys work again
         session.events.decision.connect(self._on_decision)
         session.events.selection.connect(self._on_selection)
         if not session.can_decide:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHeaderView,
+    QLabel,
     QMainWindow,
     QTableWidget,
     QTableWidgetItem,
@@ -162,11 +163,18 @@ class ShortcutsDialog(QDialog):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hint = QLabel(
+            "The keys work anywhere in the window. While a text field has the focus, letters "
+            "and digits go into it: press Esc or Return to leave it."
+        )
+        hint.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(hint)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
-        self.resize(560, 640)
+        self.resize(640, 660)

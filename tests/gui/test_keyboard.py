@@ -146,6 +146,15 @@ def test_text_field_keeps_letters(qtbot, open_window):
     assert window.session.decision(0).note == "mn"
 
 
+def test_return_leaves_text_field(qtbot, open_window):
+    window = open_window()
+    _press(qtbot, window, "edit_tags")
+    qtbot.keyClicks(window.decision_panel.other_tags, "fence")
+    qtbot.keyClick(window.decision_panel.other_tags, Qt.Key.Key_Return)
+    _press(qtbot, window, "decide_nomatch")
+    assert window.session.decision(0).tags == ("fence",)
+
+
 def test_layer_toggle_keys(qtbot, open_window):
     window = open_window()
     for name, action in window.views.layers.actions.items():
@@ -186,7 +195,8 @@ def test_shortcuts_dialog_lists_table(qtbot):
     dialog = ShortcutsDialog()
     qtbot.addWidget(dialog)
     assert dialog.table.rowCount() == len(SHORTCUTS)
-    assert dialog.table.item(0, 0).text() == "M"
+    assert dialog.table.item(0, 0).text() == SHORTCUTS[0].keys[0]
+    assert dialog.table.item(len(SHORTCUTS) - 1, 1).text() == SHORTCUTS[-1].description
 
 
 def test_help_menu_lists_shortcuts(open_window):
