@@ -110,6 +110,11 @@ class PairViews(QWidget):
         return (self.chips, self.masks, self.heatmap, self.matches)
 
     @property
+    def correspondence_item(self) -> CorrespondenceItem | None:
+        """The correspondences drawn in view (d), or None without a pair."""
+        return self._correspondences
+
+    @property
     def selected(self) -> int | None:
         """Row of ``match.matches`` of the selected correspondence, or None."""
         return self._selected

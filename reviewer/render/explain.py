@@ -70,7 +70,10 @@ class RankInfo:
 
 
 def time_gap_text(seconds: float | None) -> str:
-    """Format a capture-time gap: ``72 s``, ``29 min 22 s``, ``3 h 05 min``, ``2 d 4 h``."""
+    """Format a capture-time gap as ``40 s``, ``29 min 22 s``, ``3 h 05 min`` or ``2 d 4 h``.
+
+    None, an unknown gap, gives ``unknown``.
+    """
     if seconds is None:
         return "unknown"
     total = int(round(seconds))
@@ -82,7 +85,7 @@ def time_gap_text(seconds: float | None) -> str:
     if hours:
         return f"{hours} h {minutes:02d} min"
     if minutes:
-        return f"{minutes} min {secs} s"
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
     return f"{secs} s"
 
 

@@ -64,6 +64,21 @@ class CorrespondenceItem(QGraphicsItem):
         self._selected: int | None = None
 
     @property
+    def match(self) -> PairMatch:
+        """The pair drawn."""
+        return self._match
+
+    @property
+    def score(self) -> PairScore:
+        """The live score whose weights colour the correspondences."""
+        return self._score
+
+    @property
+    def layers(self) -> tuple[bool, bool, bool]:
+        """Whether ellipses, lines and the matches sver rejected are drawn."""
+        return (self._style.draw_ellipses, self._style.draw_lines, self._outliers)
+
+    @property
     def selected(self) -> int | None:
         """Row of ``match.matches`` drawn highlighted, or None."""
         return self._selected

@@ -98,9 +98,7 @@ def test_svg_has_legend(zebra_match, tmp_path):
 
 def test_rank_in_title(zebra_match, tmp_path):
     rank = RankInfo(2, 3, 9)
-    path = export_match_figure(
-        zebra_match, zebra_match.score(), tmp_path / "fig.svg", SMALL, rank
-    )
+    path = export_match_figure(zebra_match, zebra_match.score(), tmp_path / "fig.svg", SMALL, rank)
     assert "rank 2 of 9 for query aid 3" in " ".join(_svg_texts(path))
 
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from reviewer.render.geometry import PairLayout, kpt_ellipses, side_by_side
+from reviewer.engine.chips import ChipConfig, extract_chip
+from reviewer.render.geometry import PairLayout, chip_outline_in_photo, kpt_ellipses, side_by_side
 
 
 def test_ellipses_shape():
@@ -46,3 +47,23 @@ def test_side_by_side_gap():
 def test_layout_rejects_empty_chip():
     with pytest.raises(ValueError, match="size_b"):
         PairLayout((700, 500), (0, 10))
+
+
+def test_chip_outline_without_rotation():
+    photo = np.zeros((300, 400, 3), dtype=np.uint8)
+    chip = extract_chip(photo, (50.0, 40.0, 200.0, 100.0), 0.0, ChipConfig(dim_size_px=100))
+    corners = chip_outline_in_photo(chip)
+    expected = [[50, 40], [250, 40], [250, 140], [50, 140]]
+    np.testing.assert_allclose(corners, expected, atol=1e-6)
+
+
+def test_chip_outline_rotated_keeps_box():
+    photo = np.zeros((300, 400, 3), dtype=np.uint8)
+    bbox, theta = (100.0, 80.0, 200.0, 100.0), 0.4
+    chip = extract_chip(photo, bbox, theta, ChipConfig(dim_size_px=100))
+    corners = chip_outline_in_photo(chip)
+    sides = np.linalg.norm(np.roll(corners, -1, axis=0) - corners, axis=1)
+    np.testing.assert_allclose(sides, [200, 100, 200, 100], atol=1e-6)
+    np.testing.assert_allclose(corners.mean(axis=0), (200.0, 130.0), atol=1e-6)
+    top = corners[1] - corners[0]
+    assert np.arctan2(top[1], top[0]) == pytest.approx(theta)
