@@ -3,16 +3,16 @@
 The matcher follows ``PairwiseMatch.assign`` and ``ratio_test_flags`` of
 vtool_ibeis 2.x (``vtool_ibeis/matching.py``):
 
-1. A FLANN index (``pyflann_ibeis``) is built on the vecs of chip A. It is an
-   exact linear index by default and vtool's kd-tree on request, see
-   ``VsOneConfig.algorithm``.
+1. The vecs of chip A are indexed: by default for an exact search with one
+   BLAS matrix product, or in a ``pyflann_ibeis`` index (exact linear search,
+   or vtool's kd-tree), see ``VsOneConfig.algorithm``.
 2. Every vec of chip B queries it for its ``K + Knorm`` nearest neighbours.
 3. Each of the first ``K`` neighbours becomes a correspondence, and the
    ``(K + Knorm)``-th neighbour is its normaliser.
 4. The ratio test keeps ``ratio = d(match) / d(normaliser) < ratio_thresh`` and
    scores it ``fs = 1 - ratio``.
 
-Spatial verification is a separate stage (``reviewer.engine.sver``), so FLANN
+Spatial verification is a separate stage (``reviewer.engine.sver``), so search
 time and sver time can be measured apart.
 """
 
@@ -31,7 +31,13 @@ log = logging.getLogger(__name__)
 PSEUDO_MAX_VEC_COMPONENT = 512.0
 PSEUDO_MAX_DIST = np.sqrt(2.0) * PSEUDO_MAX_VEC_COMPONENT
 
-_FLANN_ALGORITHMS = ("kdtree", "linear")
+_ALGORITHMS = ("blas", "linear", "kdtree")
+
+#: The exact search computes at most this many squared distances at a time
+#: (4 MiB of float32). One reused block stays in cache for the argmin passes;
+#: a full 3000 x 3000 distance matrix was slower on a 2-core VM, because
+#: fresh pages of that size were slow to fault in.
+_BLAS_BLOCK_VALUES = 2**20
 
 
 @dataclass(frozen=True)
@@ -49,16 +55,24 @@ class VsOneConfig:
     Knorm: int = 1  # further neighbours; the last one is the ratio test's normaliser
     checks: int = 20  # kd-tree only: leaves visited per query, as in vtool's vsone
     ratio_thresh: float = 0.625  # keep a correspondence when d(match) / d(normaliser) < this
-    # FLANN index type. Deviation from vtool, which searches a kd-tree: "linear"
-    # is an exact search, so the same vecs always give the same matches. The
-    # kd-tree of pyflann_ibeis 2.5.0 shuffles its points with std::random_device
-    # and ignores random_seed, so its matches change from run to run. On the
-    # demo pair aid 3 / aid 5 the sver inliers ranged from 23 to 42 over ten
-    # runs. With exact neighbours, vtool's own code gives the same fm and inliers.
-    # Exact search took 0.27 s, the kd-tree 0.05 s, for 3158 x 3255 vecs of the
-    # demo chips on a 2-core VM.
-    # "kdtree" restores vtool's approximate search.
-    algorithm: str = "linear"
+    # Nearest-neighbour search. Deviation from vtool, which searches a
+    # randomised kd-tree (8 trees, 20 checks): the default is exact.
+    # "blas": exact squared distances from one float32 matrix product, the
+    #   same integers that pyflann's linear search returns, nearest first and
+    #   ties to the lower index.
+    # "linear": pyflann_ibeis's exact linear search, slower, same result.
+    # "kdtree": vtool's approximate search. pyflann_ibeis 2.5.0 shuffles the
+    #   kd-tree's points with std::random_device and ignores random_seed, so
+    #   its matches change from run to run: on the demo pair aid 3 / aid 5 the
+    #   sver inliers ranged from 23 to 42 over ten runs.
+    # We choose repeatability: a reviewer must see the same evidence each time
+    # a pair is opened, and an exact search finds every neighbour that the
+    # kd-tree finds or a nearer one. vtool's own code, given exact
+    # neighbours, gives the same fm and sver inliers as ours
+    # (benchmarks/speed.py prints both). For 3158 x 3255 vecs of the demo
+    # chips on a 2-core VM: "blas" about 25 ms, "kdtree" about 40 ms,
+    # "linear" about 300 ms.
+    algorithm: str = "blas"
     trees: int = 8  # kd-tree only: randomised trees in the index, as in vtool's vsone
     random_seed: int = 42  # kd-tree only: seeds the split choices, not the point shuffle
 
@@ -71,10 +85,8 @@ class VsOneConfig:
             raise ValueError(f"checks must be >= 1, not {self.checks}")
         if not 0.0 < self.ratio_thresh <= 1.0:
             raise ValueError(f"ratio_thresh must be in (0, 1], not {self.ratio_thresh}")
-        if self.algorithm not in _FLANN_ALGORITHMS:
-            raise ValueError(
-                f"algorithm must be one of {_FLANN_ALGORITHMS}, not {self.algorithm!r}"
-            )
+        if self.algorithm not in _ALGORITHMS:
+            raise ValueError(f"algorithm must be one of {_ALGORITHMS}, not {self.algorithm!r}")
         if self.trees < 1:
             raise ValueError(f"trees must be >= 1, not {self.trees}")
 
@@ -117,12 +129,12 @@ class Matches:
 def match_vsone(
     vecs_a: np.ndarray, vecs_b: np.ndarray, config: VsOneConfig | None = None
 ) -> Matches:
-    """Match the vecs of two chips with FLANN and the ratio test.
+    """Match the vecs of two chips by nearest-neighbour search and the ratio test.
 
     Parameters
     ----------
     vecs_a : (Na, 128) uint8
-        SIFT vecs of chip A. The FLANN index is built on them.
+        SIFT vecs of chip A. The search index is built on them.
     vecs_b : (Nb, 128) uint8
         SIFT vecs of chip B. Each one queries the index.
     config : VsOneConfig, optional
@@ -161,7 +173,7 @@ def match_vsone(
 def nearest_neighbours(
     vecs_index: np.ndarray, vecs_query: np.ndarray, num_neighbours: int, config: VsOneConfig
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Find each query vec's nearest index vecs with FLANN.
+    """Find each query vec's nearest index vecs with the search ``config.algorithm`` names.
 
     Parameters
     ----------
@@ -176,6 +188,85 @@ def nearest_neighbours(
     dist : (Nq, num_neighbours) float64
         Normalised SIFT distances, see ``normalized_sift_distance``.
     """
+    if config.algorithm == "blas":
+        neighbours, dist_sqrd = exact_neighbours(vecs_index, vecs_query, num_neighbours)
+    else:
+        neighbours, dist_sqrd = _flann_neighbours(vecs_index, vecs_query, num_neighbours, config)
+    return neighbours, normalized_sift_distance(dist_sqrd)
+
+
+def exact_neighbours(
+    vecs_index: np.ndarray, vecs_query: np.ndarray, num_neighbours: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Find each query vec's exact nearest index vecs with BLAS matrix products.
+
+    The squared distance ``|q|^2 + |i|^2 - 2 q.i`` is computed in float32.
+    For uint8 vecs of up to 129 dimensions every product, partial sum and
+    result is an integer below 2^24, so float32 holds it exactly and the
+    distances equal those of pyflann's linear search. Longer vecs fall back to
+    float64, which is exact up to 2^53.
+
+    Parameters
+    ----------
+    vecs_index : (Ni, D) uint8
+        With ``Ni >= num_neighbours``.
+    vecs_query : (Nq, D) uint8
+
+    Returns
+    -------
+    neighbours : (Nq, num_neighbours) int32
+        Indices into ``vecs_index``, nearest first; of two equally near vecs
+        the one with the lower index comes first.
+    dist_sqrd : (Nq, num_neighbours) float64
+        Squared Euclidean distances, whole numbers.
+    """
+    num_index, dim = vecs_index.shape
+    if not 1 <= num_neighbours <= num_index:
+        raise ValueError(f"num_neighbours must be in [1, {num_index}], not {num_neighbours}")
+    dtype = np.float32 if 2 * dim * 255**2 < 2**24 else np.float64
+
+    # |i|^2 - 2 q.i ranks the index vecs of each query; |q|^2 is added at the end.
+    index = vecs_index.astype(dtype)
+    index_norms = np.einsum("ij,ij->i", index, index)
+    index_scaled_t = np.ascontiguousarray((-2 * index).T)
+
+    neighbours = np.empty((len(vecs_query), num_neighbours), dtype=np.int32)
+    dist_sqrd = np.empty((len(vecs_query), num_neighbours), dtype=np.float64)
+    block_rows = max(1, _BLAS_BLOCK_VALUES // num_index)
+    block = np.empty((min(block_rows, len(vecs_query)), num_index), dtype=dtype)
+    for start in range(0, len(vecs_query), block_rows):
+        query = vecs_query[start : start + block_rows].astype(dtype)
+        partial = np.matmul(query, index_scaled_t, out=block[: len(query)])
+        partial += index_norms
+        rows = slice(start, start + len(query))
+        neighbours[rows], dist_sqrd[rows] = _smallest_per_row(partial, num_neighbours)
+        dist_sqrd[rows] += np.einsum("ij,ij->i", query, query)[:, None]
+    # Exact integers cannot go below 0; the clip only guards the float64 path.
+    return neighbours, np.maximum(dist_sqrd, 0.0)
+
+
+def _smallest_per_row(values: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the column indices and values of each row's ``count`` smallest entries.
+
+    One argmin pass per neighbour: ``count`` is small (``K + Knorm``), and
+    argmin breaks ties towards the lower index, so the order is deterministic.
+    ``values`` is overwritten.
+    """
+    rows = np.arange(len(values))
+    columns = np.empty((len(values), count), dtype=np.int32)
+    smallest = np.empty((len(values), count), dtype=np.float64)
+    for rank in range(count):
+        column = np.argmin(values, axis=1)
+        columns[:, rank] = column
+        smallest[:, rank] = values[rows, column]
+        values[rows, column] = np.inf
+    return columns, smallest
+
+
+def _flann_neighbours(
+    vecs_index: np.ndarray, vecs_query: np.ndarray, num_neighbours: int, config: VsOneConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Search a pyflann_ibeis index; returns neighbours and squared distances."""
     import pyflann_ibeis  # deferred: the C library takes a moment to load
 
     flann = pyflann_ibeis.FLANN()
@@ -195,11 +286,11 @@ def nearest_neighbours(
     # pyflann drops the neighbour axis when only one neighbour is asked for.
     neighbours = np.asarray(neighbours, dtype=np.int32).reshape(len(vecs_query), num_neighbours)
     dist_sqrd = np.asarray(dist_sqrd).reshape(len(vecs_query), num_neighbours)
-    return neighbours, normalized_sift_distance(dist_sqrd)
+    return neighbours, dist_sqrd
 
 
 def normalized_sift_distance(dist_sqrd: np.ndarray) -> np.ndarray:
-    """Convert FLANN's squared L2 distances between uint8 SIFT vecs to [0, ~1].
+    """Convert squared L2 distances between uint8 SIFT vecs to [0, ~1].
 
     vtool's convention: the Euclidean distance (not its square) divided by
     ``PSEUDO_MAX_DIST``. Ratios of these distances are ratios of Euclidean

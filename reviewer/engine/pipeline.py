@@ -1,9 +1,10 @@
 """The heavy path: from annotations to a verified, re-scorable pair match.
 
 ``Matcher.match`` runs chip -> features -> probchip -> fgweights for both
-annotations, then FLANN and sver for the pair. Every result is cached in memory
-and on disk. ``PairMatch.score`` is the live path: it re-scores the cached sver
-inliers for a mask threshold without rerunning FLANN or sver.
+annotations, the two in parallel threads, then the nearest-neighbour search and
+sver for the pair. Every result is cached in memory and on disk.
+``PairMatch.score`` is the live path: it re-scores the cached sver inliers for
+a mask threshold without rerunning the search or sver.
 """
 
 from __future__ import annotations
@@ -12,34 +13,35 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any
 
 import numpy as np
 
 from reviewer.engine.annotations import Annotation
 from reviewer.engine.cache import DiskCache, cache_key
 from reviewer.engine.chips import Chip, ChipConfig, decode_photo, extract_chip, read_photo_file
-from reviewer.engine.errors import Cancelled
 from reviewer.engine.features import FeatureConfig, Features, extract_features
 from reviewer.engine.fgweights import FgWeightConfig, compute_fgweights
+from reviewer.engine.foreground import torch_threads
 from reviewer.engine.matching import Matches, VsOneConfig, match_vsone
+from reviewer.engine.progress import (
+    CancelToken,
+    MergedProgress,
+    ProgressCallback,
+    Reporter,
+    results_or_first_error,
+    sum_timings,
+    timed,
+)
 from reviewer.engine.registry import ModelChoice, ModelRegistry
 from reviewer.engine.scoring import PairScore, ScoreConfig, score_inliers
 from reviewer.engine.sver import SverConfig, SverResult, spatially_verify
 
 log = logging.getLogger(__name__)
-
-#: Called with (fraction done in [0, 1], message) as the heavy path advances.
-ProgressCallback = Callable[[float, str], None]
-
-
-class CancelToken(Protocol):
-    """Anything with ``is_set()``, such as ``threading.Event``."""
-
-    def is_set(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -121,8 +123,29 @@ class PairMatch:
         return score_inliers(self.inlier_fs, w_a, w_b, self.counted, config)
 
 
+@dataclass(frozen=True)
+class _Lookup:
+    """One annotation after the cheap first step: model chosen, photo read, caches checked."""
+
+    annot: Annotation
+    choice: ModelChoice
+    model: Any  # BackgroundModel, or None when weighting is off
+    data: bytes  # the photo file's content
+    photo_hash: str
+    key: str  # cache key of the annotation's results
+    timings: dict[str, float]  # ms per stage, filled in further by the computation
+    result: AnnotResult | None  # set on a memory or disk cache hit
+
+
 class Matcher:
-    """Runs and caches the heavy path. Safe to call from a worker thread."""
+    """Runs and caches the heavy path. Safe to call from a worker thread.
+
+    When neither annotation of a pair is cached, their chip -> fgweights work
+    runs in two threads at once. pyhesaff, OpenCV and torch release the GIL in
+    their C code, so on two cores a cold pair costs about as much as one
+    annotation. During that time each thread's torch work gets half of the
+    background model's threads, so the two do not oversubscribe the cores.
+    """
 
     def __init__(
         self,
@@ -155,13 +178,34 @@ class Matcher:
         Cancelled
             ``cancel`` was set.
         """
-        report = _Reporter(progress, cancel)
+        (result,) = self._annot_results([annot], Reporter(progress, cancel))
+        return result
+
+    def _annot_results(self, annots: Sequence[Annotation], report: Reporter) -> list[AnnotResult]:
+        """Fetch or compute the results of several annotations, the missing ones in parallel."""
+        lookups = [self._lookup(annot) for annot in annots]
+        results = [lookup.result for lookup in lookups]
+
+        # One computation per cache key, so an annotation paired with itself runs once.
+        jobs: dict[str, int] = {}
+        for i, lookup in enumerate(lookups):
+            if lookup.result is None:
+                jobs.setdefault(lookup.key, i)
+        computed = self._compute_all([lookups[i] for i in jobs.values()], report)
+
+        by_key = dict(zip(jobs, computed, strict=True))
+        for i, lookup in enumerate(lookups):
+            if results[i] is None:
+                results[i] = replace(by_key[lookup.key], annot=lookup.annot)
+        return results
+
+    def _lookup(self, annot: Annotation) -> _Lookup:
+        """Choose the model, read the photo and check the memory and disk caches."""
         timings: dict[str, float] = {}
-        with _timed(timings, "model_load"):  # only the first use of a model file costs time
+        with timed(timings, "model_load"):  # only the first use of a model file costs time
             choice = self.registry.choose(annot.species)
             model = self.registry.load(choice)
-
-        with _timed(timings, "load_image"):
+        with timed(timings, "load_image"):
             data, photo_hash = read_photo_file(annot.image_path)
         key = cache_key(
             "annot",
@@ -173,39 +217,86 @@ class Matcher:
             self.config.fgweights,
             model.sha256 if model else None,
         )
-        with self._lock:
-            if key in self._memory:
-                self._memory.move_to_end(key)
-                return replace(self._memory[key], timings_ms=timings, from_cache=True)
+        lookup = _Lookup(annot, choice, model, data, photo_hash, key, timings, None)
 
-        result = self._annot_from_disk(key, annot, choice, photo_hash, timings)
-        if result is None:
-            result = self._compute_annot(annot, choice, model, data, photo_hash, timings, report)
-            self._annot_to_disk(key, result)
+        with self._lock:
+            cached = self._memory.get(key)
+            if cached is not None:
+                self._memory.move_to_end(key)
+        if cached is not None:
+            return replace(lookup, result=replace(cached, timings_ms=timings, from_cache=True))
+        cached = self._annot_from_disk(key, annot, choice, photo_hash, timings)
+        if cached is not None:
+            self._remember(key, cached)
+        return replace(lookup, result=cached)
+
+    def _remember(self, key: str, result: AnnotResult) -> None:
         with self._lock:
             self._memory[key] = result
+            self._memory.move_to_end(key)
             while len(self._memory) > self._memory_items:
                 self._memory.popitem(last=False)
+
+    def _compute_all(self, lookups: list[_Lookup], report: Reporter) -> list[AnnotResult]:
+        """Compute every lookup's result, in parallel threads when there are several."""
+        if len(lookups) <= 1:
+            return [self._compute_and_store(lookup, lookup.model, report) for lookup in lookups]
+
+        # Split the model's torch threads between the jobs. Setting the count
+        # here, once, makes the torch_threads block inside predict a no-op,
+        # so the jobs never change the process-wide count under each other.
+        models = [lookup.model for lookup in lookups if lookup.model is not None]
+        threads = max(1, min(m.num_threads for m in models) // len(lookups)) if models else 1
+        merged = MergedProgress(report, len(lookups))
+        with (
+            torch_threads(threads) if models else nullcontext(),
+            ThreadPoolExecutor(len(lookups), thread_name_prefix="reviewer-annot") as pool,
+        ):
+            futures = [
+                pool.submit(
+                    self._compute_and_store,
+                    lookup,
+                    replace(lookup.model, num_threads=threads) if lookup.model else None,
+                    merged.job(i),
+                )
+                for i, lookup in enumerate(lookups)
+            ]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            if any(future.exception() is not None for future in done):
+                merged.stop()  # the other jobs raise Cancelled at their next step
+            wait(futures)
+        return results_or_first_error(futures)
+
+    def _compute_and_store(
+        self, lookup: _Lookup, model, report: Callable[[float, str], None]
+    ) -> AnnotResult:
+        result = self._compute_annot(lookup, model, report)
+        self._annot_to_disk(lookup.key, result)
+        self._remember(lookup.key, result)
         return result
 
-    def _compute_annot(self, annot, choice, model, data, photo_hash, timings, report):
+    def _compute_annot(
+        self, lookup: _Lookup, model, report: Callable[[float, str], None]
+    ) -> AnnotResult:
+        """Run decode -> chip -> features -> probchip -> fgweights for one annotation."""
+        annot, choice, timings = lookup.annot, lookup.choice, lookup.timings
         report(0.05, f"aid {annot.aid}: decoding photo")
-        with _timed(timings, "load_image"):
-            photo = decode_photo(data, annot.image_path, annot.image_size)
+        with timed(timings, "load_image"):
+            photo = decode_photo(lookup.data, annot.image_path, annot.image_size)
         report(0.15, f"aid {annot.aid}: cutting chip")
-        with _timed(timings, "chip"):
+        with timed(timings, "chip"):
             chip = extract_chip(photo, annot.bbox, annot.theta, self.config.chip)
         report(0.25, f"aid {annot.aid}: extracting Hessian-affine features")
-        with _timed(timings, "features"):
+        with timed(timings, "features"):
             features = extract_features(chip.pixels, self.config.features)
 
         probchip = fgweights = None
         if model is not None:
             report(0.6, f"aid {annot.aid}: running background model {choice.model_name}")
-            with _timed(timings, "probchip"):
+            with timed(timings, "probchip"):
                 probchip = model.predict(chip.pixels)
             report(0.85, f"aid {annot.aid}: computing fgweights")
-            with _timed(timings, "fgweights"):
+            with timed(timings, "fgweights"):
                 fgweights = compute_fgweights(probchip, features.kpts, self.config.fgweights)
         report(1.0, f"aid {annot.aid}: {len(features)} keypoints")
         return AnnotResult(
@@ -215,7 +306,7 @@ class Matcher:
             probchip=probchip,
             fgweights=fgweights,
             model=choice,
-            photo_hash=photo_hash,
+            photo_hash=lookup.photo_hash,
             photo_size=(photo.shape[1], photo.shape[0]),
             timings_ms=timings,
             from_cache=False,
@@ -235,7 +326,7 @@ class Matcher:
         self.cache.put("annot", key, arrays)
 
     def _annot_from_disk(self, key, annot, choice, photo_hash, timings) -> AnnotResult | None:
-        with _timed(timings, "cache_read"):
+        with timed(timings, "cache_read"):
             entry = self.cache.get("annot", key)
         if entry is None:
             return None
@@ -269,10 +360,9 @@ class Matcher:
         cancel: CancelToken | None = None,
     ) -> PairMatch:
         """Run (or fetch) the heavy path for a pair; ``match_vsone`` sets the direction."""
-        report = _Reporter(progress, cancel)
+        report = Reporter(progress, cancel)
         total_start = time.perf_counter()
-        a = self.annot_result(annot_a, report.scaled(0.0, 0.4), cancel)
-        b = self.annot_result(annot_b, report.scaled(0.4, 0.8), cancel)
+        a, b = self._annot_results([annot_a, annot_b], report.scaled(0.0, 0.8))
 
         timings: dict[str, float] = {}
         key = cache_key(
@@ -290,11 +380,11 @@ class Matcher:
         )
         cached = self._pair_from_disk(key, timings)
         if cached is None:
-            report(0.8, "matching descriptors (FLANN)")
-            with _timed(timings, "flann"):
+            report(0.8, "matching descriptors (nearest neighbours)")
+            with timed(timings, "flann"):  # the stage keeps FLANN's name whatever the search
                 matches = match_vsone(a.features.vecs, b.features.vecs, self.config.vsone)
             report(0.9, "spatial verification")
-            with _timed(timings, "sver"):
+            with timed(timings, "sver"):
                 verified = spatially_verify(
                     a.features.kpts,
                     b.features.kpts,
@@ -309,7 +399,7 @@ class Matcher:
 
         counted = self._counted_inliers(a, b, matches.fm[verified.inliers])
         report(1.0, f"{len(verified.inliers)} verified correspondences")
-        timings = _sum_timings(a.timings_ms, b.timings_ms, timings)
+        timings = sum_timings(a.timings_ms, b.timings_ms, timings)
         timings["total"] = (time.perf_counter() - total_start) * 1000.0
         return PairMatch(a, b, matches, verified, counted, timings)
 
@@ -341,7 +431,7 @@ class Matcher:
         self.cache.put("pair", key, arrays)
 
     def _pair_from_disk(self, key: str, timings) -> tuple[Matches, SverResult] | None:
-        with _timed(timings, "cache_read"):
+        with timed(timings, "cache_read"):
             entry = self.cache.get("pair", key)
         if entry is None:
             return None
@@ -362,39 +452,3 @@ class Matcher:
         except (KeyError, ValueError, TypeError) as err:
             log.warning("Ignoring malformed pair cache entry %s: %s", key, err)
             return None
-
-
-class _Reporter:
-    """Forwards progress to a callback and raises ``Cancelled`` when asked to stop."""
-
-    def __init__(self, callback, cancel, start: float = 0.0, stop: float = 1.0):
-        self.callback, self.cancel, self.start, self.stop = callback, cancel, start, stop
-
-    def __call__(self, fraction: float, message: str) -> None:
-        if self.cancel is not None and self.cancel.is_set():
-            raise Cancelled(message)
-        if self.callback is not None:
-            self.callback(self.start + fraction * (self.stop - self.start), message)
-
-    def scaled(self, start: float, stop: float) -> _Reporter:
-        span = self.stop - self.start
-        return _Reporter(
-            self.callback, self.cancel, self.start + start * span, self.start + stop * span
-        )
-
-
-@contextmanager
-def _timed(timings: dict[str, float], stage: str):
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[stage] = timings.get(stage, 0.0) + (time.perf_counter() - start) * 1000.0
-
-
-def _sum_timings(*parts: dict[str, float]) -> dict[str, float]:
-    total: dict[str, float] = {}
-    for part in parts:
-        for stage, ms in part.items():
-            total[stage] = total.get(stage, 0.0) + ms
-    return total

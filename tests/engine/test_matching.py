@@ -6,11 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from reviewer.engine import matching
 from reviewer.engine.matching import (
     PSEUDO_MAX_DIST,
     Matches,
     VsOneConfig,
+    exact_neighbours,
     match_vsone,
+    nearest_neighbours,
     normalized_sift_distance,
 )
 
@@ -67,12 +70,13 @@ def test_match_shapes_and_dtypes():
     assert matches.ratio.dtype == np.float32
 
 
-def test_match_known_permutation():
+@pytest.mark.parametrize("algorithm", ["blas", "linear"])
+def test_match_known_permutation(algorithm):
     rng = np.random.default_rng(1)
     vecs_a = _random_vecs(rng, 40)
     perm = rng.permutation(40)
     vecs_b = _perturb(rng, vecs_a[perm], 3)
-    matches = match_vsone(vecs_a, vecs_b)
+    matches = match_vsone(vecs_a, vecs_b, VsOneConfig(algorithm=algorithm))
     assert len(matches) == 40
     assert np.array_equal(matches.fm[:, 1], np.arange(40))
     assert np.array_equal(matches.fm[:, 0], perm)
@@ -86,13 +90,14 @@ def test_match_fs_is_one_minus_ratio():
     np.testing.assert_allclose(matches.fs, 1.0 - matches.ratio, rtol=1e-6)
 
 
-def test_match_ratio_is_euclidean():
-    # The ratio is of Euclidean distances, not of FLANN's squared distances.
+@pytest.mark.parametrize("algorithm", ["blas", "linear"])
+def test_match_ratio_is_euclidean(algorithm):
+    # The ratio is of Euclidean distances, not of the squared distances.
     rng = np.random.default_rng(3)
     vecs_a = _random_vecs(rng, 60)
     vecs_b = _perturb(rng, vecs_a[:40], np.linspace(10, 250, 40))
     expected = _brute_force_ratio(vecs_a, vecs_b)
-    matches = match_vsone(vecs_a, vecs_b)
+    matches = match_vsone(vecs_a, vecs_b, VsOneConfig(algorithm=algorithm))
     passing = np.flatnonzero(expected < 0.625)
     assert 0 < len(passing) < len(vecs_b)
     assert np.array_equal(matches.fm[:, 1], passing)
@@ -129,12 +134,14 @@ def test_match_k2_gives_two_rows_per_query():
     assert rows[0, 0] == 0
 
 
-def test_match_is_deterministic():
+@pytest.mark.parametrize("algorithm", ["blas", "linear"])
+def test_match_is_deterministic(algorithm):
     rng = np.random.default_rng(7)
     vecs_a = _random_vecs(rng, 200)
     vecs_b = _perturb(rng, vecs_a, 60)
-    first = match_vsone(vecs_a, vecs_b)
-    second = match_vsone(vecs_a, vecs_b)
+    config = VsOneConfig(algorithm=algorithm)
+    first = match_vsone(vecs_a, vecs_b, config)
+    second = match_vsone(vecs_a, vecs_b, config)
     assert np.array_equal(first.fm, second.fm)
     assert np.array_equal(first.fs, second.fs)
 
@@ -182,7 +189,8 @@ def test_match_shrinks_k_for_few_vecs():
     assert np.array_equal(shrunk.fm[:, 0], [0, 1])
 
 
-def test_match_duplicate_index_vecs_fail_ratio():
+@pytest.mark.parametrize("algorithm", ["blas", "linear"])
+def test_match_duplicate_index_vecs_fail_ratio(algorithm):
     # A query whose two nearest vecs are both at distance 0 has ratio 0 / 0;
     # vtool drops it, and no warning is raised.
     rng = np.random.default_rng(12)
@@ -190,7 +198,7 @@ def test_match_duplicate_index_vecs_fail_ratio():
     vecs_a = np.concatenate([vec, vec, _random_vecs(rng, 10)])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        matches = match_vsone(vecs_a, vec.copy())
+        matches = match_vsone(vecs_a, vec.copy(), VsOneConfig(algorithm=algorithm))
     assert len(matches) == 0
 
 
@@ -249,6 +257,69 @@ def test_matches_rejects_wrong_dtype():
         )
 
 
+# --- Exact BLAS search -------------------------------------------------------------
+
+
+def _brute_force_sqrd(vecs_index, vecs_query):
+    diff = vecs_query[:, None, :].astype(np.int64) - vecs_index[None, :, :].astype(np.int64)
+    return np.sum(diff**2, axis=-1)
+
+
+def test_exact_neighbours_match_brute_force():
+    rng = np.random.default_rng(20)
+    vecs_index = _random_vecs(rng, 70)
+    vecs_query = _perturb(rng, vecs_index[:50], 80)
+    neighbours, dist_sqrd = exact_neighbours(vecs_index, vecs_query, 3)
+    expected = _brute_force_sqrd(vecs_index, vecs_query)
+    rows = np.arange(len(vecs_query))[:, None]
+    np.testing.assert_array_equal(dist_sqrd, np.sort(expected, axis=1)[:, :3])
+    np.testing.assert_array_equal(expected[rows, neighbours], dist_sqrd)
+
+
+def test_exact_neighbours_ties_go_to_lower_index():
+    vec = np.full((1, 128), 10, dtype=np.uint8)
+    far = np.full((1, 128), 200, dtype=np.uint8)
+    vecs_index = np.concatenate([far, vec, far, vec])
+    neighbours, _ = exact_neighbours(vecs_index, vec, 4)
+    assert neighbours.tolist() == [[1, 3, 0, 2]]
+
+
+def test_exact_neighbours_extreme_values_are_exact():
+    # The largest uint8 distances still fit float32 exactly.
+    vecs_index = np.array([np.zeros(128), np.full(128, 255), np.full(128, 254)], dtype=np.uint8)
+    vecs_query = np.array([np.full(128, 255), np.zeros(128)], dtype=np.uint8)
+    _, dist_sqrd = exact_neighbours(vecs_index, vecs_query, 3)
+    np.testing.assert_array_equal(dist_sqrd, np.sort(_brute_force_sqrd(vecs_index, vecs_query)))
+
+
+def test_exact_neighbours_blocks_agree(monkeypatch):
+    rng = np.random.default_rng(21)
+    vecs_index = _random_vecs(rng, 40)
+    vecs_query = _perturb(rng, np.concatenate([vecs_index, vecs_index]), 50)
+    whole = exact_neighbours(vecs_index, vecs_query, 2)
+    monkeypatch.setattr(matching, "_BLAS_BLOCK_VALUES", 7 * len(vecs_index))
+    blocked = exact_neighbours(vecs_index, vecs_query, 2)
+    np.testing.assert_array_equal(blocked[0], whole[0])
+    np.testing.assert_array_equal(blocked[1], whole[1])
+
+
+def test_exact_neighbours_long_vecs_use_float64():
+    # Beyond 129 dimensions float32 would round; the float64 path stays exact.
+    rng = np.random.default_rng(22)
+    vecs_index = rng.integers(0, 256, size=(30, 300), dtype=np.uint8)
+    vecs_query = rng.integers(0, 256, size=(10, 300), dtype=np.uint8)
+    _, dist_sqrd = exact_neighbours(vecs_index, vecs_query, 2)
+    expected = np.sort(_brute_force_sqrd(vecs_index, vecs_query), axis=1)[:, :2]
+    np.testing.assert_array_equal(dist_sqrd, expected)
+
+
+@pytest.mark.parametrize("count", [0, 4])
+def test_exact_neighbours_rejects_bad_count(count):
+    rng = np.random.default_rng(23)
+    with pytest.raises(ValueError, match="num_neighbours"):
+        exact_neighbours(_random_vecs(rng, 3), _random_vecs(rng, 2), count)
+
+
 def test_normalized_distance_convention():
     # FLANN returns squared distances; the maximum SIFT distance maps to 1.
     dist = normalized_sift_distance(np.array([0.0, PSEUDO_MAX_DIST**2, 4.0]))
@@ -262,6 +333,24 @@ def test_match_demo_same_zebra_beats_other(demo_vecs):
     same = match_vsone(demo_vecs[3], demo_vecs[5])
     other = match_vsone(demo_vecs[3], demo_vecs[6])
     assert len(same) > 3 * len(other)
+
+
+@pytest.mark.parametrize(("aid_a", "aid_b"), [(3, 5), (5, 3), (5, 6)])
+def test_blas_equals_pyflann_linear_on_demo(demo_vecs, aid_a, aid_b):
+    blas = match_vsone(demo_vecs[aid_a], demo_vecs[aid_b], VsOneConfig(algorithm="blas"))
+    linear = match_vsone(demo_vecs[aid_a], demo_vecs[aid_b], VsOneConfig(algorithm="linear"))
+    assert len(blas) > 0
+    np.testing.assert_array_equal(blas.fm, linear.fm)
+    np.testing.assert_array_equal(blas.fs, linear.fs)
+    np.testing.assert_array_equal(blas.ratio, linear.ratio)
+
+
+def test_blas_neighbours_equal_pyflann_linear_on_demo(demo_vecs):
+    # Every neighbour, not only those that pass the ratio test.
+    blas = nearest_neighbours(demo_vecs[3], demo_vecs[5], 3, VsOneConfig(algorithm="blas"))
+    linear = nearest_neighbours(demo_vecs[3], demo_vecs[5], 3, VsOneConfig(algorithm="linear"))
+    np.testing.assert_array_equal(blas[0], linear[0])
+    np.testing.assert_array_equal(blas[1], linear[1])
 
 
 def test_match_demo_indices_valid(demo_vecs):
