@@ -1,8 +1,9 @@
 """Command line: the GUI by default, plus the subcommands in ``reviewer.commands``.
 
-    reviewer [ANNOTATIONS] [--pairs PAIRS.csv] [--screenshot OUT.png]
+    reviewer [ANNOTATIONS] [--pairs PAIRS.csv] [--query AID [--top N]] [--screenshot OUT.png]
              [--decisions DB] [--reviewer NAME]
     reviewer match ANNOTATIONS AID_A AID_B [--threshold T] [--json OUT|-] [--export FIG.png]
+    reviewer rank ANNOTATIONS --query AID [--top N] [--json OUT|-] [--include-same-image]
     reviewer export ANNOTATIONS (AID_A AID_B | --pairs PAIRS.csv) --out DIR [--format svg]
     reviewer decisions DB [--csv OUT.csv|-] [--json OUT|-]
     reviewer train-background DATA --out models/NAME.pt
@@ -27,6 +28,7 @@ log = logging.getLogger("reviewer")
 #: Subcommand name -> module in ``reviewer.commands`` that registers it.
 SUBCOMMANDS = {
     "match": "reviewer.commands.match",
+    "rank": "reviewer.commands.rank",
     "export": "reviewer.commands.export",
     "decisions": "reviewer.commands.decisions",
     "train-background": "reviewer.commands.train_background",
@@ -79,6 +81,19 @@ def _gui_parser() -> argparse.ArgumentParser:
         help="name stored with each decision (default: the name used last, else the login name)",
     )
     parser.add_argument(
+        "--query",
+        metavar="AID",
+        help="review annotation AID against its best candidates from one-vs-many ranking "
+        "(ranked before the window opens; progress on stderr)",
+    )
+    parser.add_argument(
+        "--top",
+        type=int,
+        default=10,
+        metavar="N",
+        help="with --query: candidates to review (default 10)",
+    )
+    parser.add_argument(
         "--screenshot",
         type=Path,
         metavar="OUT.png",
@@ -98,6 +113,8 @@ def _run_gui(args: argparse.Namespace) -> int:
             "open. Run it on a desktop, under Xvfb (xvfb-run reviewer ...), or use "
             "--screenshot OUT.png to render offscreen."
         )
+    if args.top < 1:
+        raise ReviewerError(f"--top must be at least 1, not {args.top}")
     from reviewer.gui.app import run_gui
 
     return run_gui(
@@ -106,6 +123,8 @@ def _run_gui(args: argparse.Namespace) -> int:
         screenshot=args.screenshot,
         decisions=args.decisions,
         reviewer=args.reviewer,
+        query=args.query,
+        top=args.top,
     )
 
 

@@ -36,3 +36,28 @@ def write_text(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as err:
         raise ReviewerError(f"Cannot write {path}: {err.strerror}") from None
+
+
+def add_scoring_options(parser: argparse.ArgumentParser, counted: str = "correspondences") -> None:
+    """Add ``--threshold``, ``--no-fg`` and ``--no-cache``, which every scoring command takes."""
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=0.0,
+        metavar="T",
+        help=f"mask threshold in [0, 1]: {counted} with a keypoint fgweight below T count 0 "
+        "(default 0, plain HotSpotter weighting)",
+    )
+    parser.add_argument(
+        "--no-fg", action="store_true", help="switch foreground weighting off (every weight 1)"
+    )
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+
+
+def score_config_from(args: argparse.Namespace):
+    """Return the ``ScoreConfig`` of ``add_scoring_options``' arguments, checking the threshold."""
+    from reviewer.engine.scoring import ScoreConfig
+
+    if not 0.0 <= args.threshold <= 1.0:
+        raise ReviewerError(f"--threshold must be in [0, 1], not {args.threshold}")
+    return ScoreConfig(threshold=args.threshold, fg_weighting=not args.no_fg)

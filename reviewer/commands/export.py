@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviewer.commands import add_common
+from reviewer.commands import add_common, add_scoring_options, score_config_from
 from reviewer.engine.errors import ReviewerError
 
 log = logging.getLogger(__name__)
@@ -49,13 +49,6 @@ def register(commands) -> None:
     export.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     export.add_argument("--format", choices=FORMATS, default="png", help="file format")
     export.add_argument(
-        "--threshold",
-        type=float,
-        default=0.0,
-        metavar="T",
-        help="mask threshold in [0, 1] (default 0, plain HotSpotter weighting)",
-    )
-    export.add_argument(
         "--dpi", type=int, default=300, metavar="N", help="resolution in dots per inch (300)"
     )
     export.add_argument(
@@ -67,10 +60,7 @@ def register(commands) -> None:
         metavar="LIST",
         help="comma-separated panels, from matches,heatmap,mask (default: matches)",
     )
-    export.add_argument(
-        "--no-fg", action="store_true", help="switch foreground weighting off (every weight 1)"
-    )
-    export.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    add_scoring_options(export)
     add_common(export)
     export.set_defaults(run=_run_export, parser=export)
 
@@ -79,11 +69,9 @@ def _run_export(args: argparse.Namespace) -> int:
     from reviewer.engine.annotations import load_annotations
     from reviewer.engine.cache import DiskCache
     from reviewer.engine.pipeline import Matcher
-    from reviewer.engine.scoring import ScoreConfig
 
     options = _options(args)
-    if not 0.0 <= args.threshold <= 1.0:
-        raise ReviewerError(f"--threshold must be in [0, 1], not {args.threshold}")
+    config = score_config_from(args)
     if not args.out.is_dir():
         try:
             args.out.mkdir(parents=True)
@@ -93,7 +81,6 @@ def _run_export(args: argparse.Namespace) -> int:
     jobs = _jobs(args, annots)
 
     matcher = Matcher(cache=DiskCache(enabled=not args.no_cache))
-    config = ScoreConfig(threshold=args.threshold, fg_weighting=not args.no_fg)
     failures: list[tuple[str, str]] = []
     for number, job in enumerate(jobs, start=1):
         prefix = f"[{number}/{len(jobs)}] {job.label}"

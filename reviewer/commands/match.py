@@ -9,8 +9,15 @@ import math
 import sys
 from pathlib import Path
 
-from reviewer.commands import add_common, check_output_folder, write_text
+from reviewer.commands import (
+    add_common,
+    add_scoring_options,
+    check_output_folder,
+    score_config_from,
+    write_text,
+)
 from reviewer.engine.errors import ReviewerError
+from reviewer.engine.flags import pair_flags
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +33,7 @@ def register(commands) -> None:
     match.add_argument("annotations", type=Path, help="COCO annotation file")
     match.add_argument("aid_a", help="id of the first annotation (chip A)")
     match.add_argument("aid_b", help="id of the second annotation (chip B)")
-    match.add_argument(
-        "--threshold",
-        type=float,
-        default=0.0,
-        metavar="T",
-        help="mask threshold in [0, 1]: correspondences with a keypoint fgweight below T "
-        "count 0 (default 0, plain HotSpotter weighting)",
-    )
-    match.add_argument(
-        "--no-fg", action="store_true", help="switch foreground weighting off (every weight 1)"
-    )
+    add_scoring_options(match)
     match.add_argument(
         "--json", metavar="OUT", help="write the result as JSON to OUT ('-' for stdout)"
     )
@@ -46,7 +43,6 @@ def register(commands) -> None:
         metavar="FIG",
         help="write the match figure (.png, .svg or .pdf) and its JSON sidecar beside it",
     )
-    match.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     add_common(match)
     match.set_defaults(run=_run_match)
 
@@ -55,10 +51,8 @@ def _run_match(args: argparse.Namespace) -> int:
     from reviewer.engine.annotations import load_annotations
     from reviewer.engine.cache import DiskCache
     from reviewer.engine.pipeline import Matcher
-    from reviewer.engine.scoring import ScoreConfig
 
-    if not 0.0 <= args.threshold <= 1.0:
-        raise ReviewerError(f"--threshold must be in [0, 1], not {args.threshold}")
+    score_config = score_config_from(args)
     if args.json and args.json != "-":
         check_output_folder(Path(args.json), "--json")
     if args.export:
@@ -71,7 +65,7 @@ def _run_match(args: argparse.Namespace) -> int:
 
     matcher = Matcher(cache=DiskCache(enabled=not args.no_cache))
     match = matcher.match(annot_a, annot_b)
-    score = match.score(ScoreConfig(threshold=args.threshold, fg_weighting=not args.no_fg))
+    score = match.score(score_config)
     result = match_summary(match, score)
 
     to_stdout = args.json == "-"
@@ -125,6 +119,7 @@ def match_summary(match, score) -> dict:
         "num_inliers": int(len(match.sver.inliers)),
         "num_same_place": match.num_same_place,
         "same_photo": a.photo_hash == b.photo_hash,
+        "flags": pair_flags(a.annot, b.annot).to_json(),
         "num_kpts_a": len(a.features),
         "num_kpts_b": len(b.features),
         "preset": "vsone",

@@ -12,12 +12,12 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from reviewer import DEMO_ANNOTATIONS
 from reviewer.engine.annotations import load_annotations
-from reviewer.engine.errors import PairsFileError, ReviewerError
-from reviewer.engine.pipeline import Matcher
+from reviewer.engine.errors import AnnotationFileError, PairsFileError, ReviewerError
+from reviewer.engine.pipeline import Matcher, ProgressCallback
 from reviewer.gui.settings import WindowSettings
 from reviewer.render.qt_compat import check_qt_bindings, route_qt_messages
 from reviewer.review.decisions import DecisionStore, DecisionStoreError
-from reviewer.review.pairs import load_pairs_csv, merge_pairs, named_pairs
+from reviewer.review.pairs import Pair, load_pairs_csv, merge_pairs, named_pairs, ranked_pairs
 from reviewer.review.paths import default_decisions_path
 from reviewer.review.session import ReviewSession
 
@@ -38,6 +38,10 @@ _app: QApplication | None = None  # the application run_gui created, kept alive 
 def build_session(
     annotations: Path,
     pairs_csv: Path | None = None,
+    query: int | str | None = None,
+    top: int = 10,
+    matcher: Matcher | None = None,
+    progress: ProgressCallback | None = None,
     decisions: Path | None = None,
     reviewer: str = "",
 ) -> ReviewSession:
@@ -50,12 +54,19 @@ def build_session(
     With ``decisions``, the session records decisions in that file, under the
     name ``reviewer``. Without it, the session records none.
 
+    With ``query``, each pair is the query and one of its ``top`` best
+    candidates from one-vs-many ranking, in rank order. The CSV pairs follow,
+    and the named pairs are left out. The ranking runs here, on the calling
+    thread, so call this before the window opens or from a worker.
+
     Raises
     ------
     AnnotationFileError
         The annotation file is missing or is not a COCO annotation file.
     DecisionStoreError
         The decision file is unreadable, locked or not a decision file.
+    ReviewerError
+        ``query`` is not an aid of the file, or its photo or box is unusable.
     """
     annots = load_annotations(annotations)
     store = DecisionStore(decisions) if decisions is not None else None
@@ -68,9 +79,29 @@ def build_session(
         except PairsFileError as err:
             log.error("%s", err)
             problems.append(str(err))
-    pairs = merge_pairs(csv_pairs, named_pairs(annots))
+    if query is None:
+        pairs = merge_pairs(csv_pairs, named_pairs(annots))
+    else:
+        rank_pairs, rank_problems = _rank_pairs(annots, query, top, matcher, progress)
+        problems += rank_problems
+        pairs = merge_pairs(rank_pairs, csv_pairs)
     log.info("Review session: %d pairs, %d load problems", len(pairs), len(problems))
     return ReviewSession(annots, pairs, problems, store=store, reviewer=reviewer)
+
+
+def _rank_pairs(annots, query, top, matcher, progress) -> tuple[list[Pair], list[str]]:
+    """Rank the query against its species and return its best candidates as pairs."""
+    from reviewer.engine.vsmany import rank_aid  # imports pyflann only when ranking
+
+    try:
+        result = rank_aid(annots, query, matcher or Matcher(), progress=progress)
+    except KeyError as err:
+        raise ReviewerError(err.args[0]) from None
+    problems = list(result.warnings)
+    if not result.candidates:
+        problems.append(f"aid {query}: no candidate passed spatial verification")
+    candidates = [candidate.annot for candidate in result.candidates[:top]]
+    return ranked_pairs(result.query, candidates), problems
 
 
 def run_gui(
@@ -80,6 +111,8 @@ def run_gui(
     matcher: Matcher | None = None,
     decisions: Path | None = None,
     reviewer: str | None = None,
+    query: int | str | None = None,
+    top: int = 10,
 ) -> int:
     """Show the reviewer window for an annotation file.
 
@@ -102,6 +135,10 @@ def run_gui(
     reviewer : str, optional
         Name stored with each decision; default the name used last, else the
         login name.
+    query : int or str, optional
+        Review this annotation against its ``top`` best candidates from
+        one-vs-many ranking. The ranking runs before the window opens and
+        reports its progress on stderr.
 
     Returns
     -------
@@ -117,10 +154,15 @@ def run_gui(
     annotations = _annotations_to_open(annotations, settings)
     decisions = _decisions_to_open(annotations, decisions, screenshot is not None)
     reviewer = reviewer or (settings.text("reviewer") if settings else None) or _login_name()
+    matcher = matcher or Matcher()
     try:
         session = build_session(
             Path(annotations),
             Path(pairs_csv) if pairs_csv else None,
+            query=query,
+            top=top,
+            matcher=matcher,
+            progress=_stderr_progress(query) if query is not None else None,
             decisions=decisions,
             reviewer=reviewer,
         )
@@ -130,12 +172,12 @@ def run_gui(
             sys.stderr.write(f"error: {err}\n")
         else:
             log.error("%s", err)
-            QMessageBox.critical(None, _error_title(err), str(err))
+            QMessageBox.critical(None, _error_title(err, query), str(err))
         return 2
 
     if settings is not None:
         settings.set_last_file(annotations)
-    window = MainWindow(session, matcher or Matcher(), settings=settings)
+    window = MainWindow(session, matcher, settings=settings)
     if settings is None or not settings.restore_window(window, window.splitter):
         window.resize(*WINDOW_SIZE_PX)
     window.show()
@@ -153,6 +195,20 @@ def run_gui(
         return _save_screenshot(window, Path(screenshot))
     finally:
         window.close()
+
+
+def _stderr_progress(query: int | str) -> ProgressCallback:
+    """Return a progress callback that writes a line to stderr at every tenth of the work."""
+    last_step = -1
+
+    def report(fraction: float, message: str) -> None:
+        nonlocal last_step
+        step = int(10 * fraction)
+        if step != last_step:
+            last_step = step
+            sys.stderr.write(f"ranking aid {query}: {100 * fraction:3.0f}% {message}\n")
+
+    return report
 
 
 def _annotations_to_open(annotations: Path | None, settings: WindowSettings | None) -> Path:
@@ -184,10 +240,12 @@ def _login_name() -> str:
         return ""
 
 
-def _error_title(err: ReviewerError) -> str:
+def _error_title(err: ReviewerError, query: int | str | None) -> str:
+    if isinstance(err, AnnotationFileError):
+        return "Cannot open the annotation file"
     if isinstance(err, DecisionStoreError):
         return "Cannot open the decision file"
-    return "Cannot open the annotation file"
+    return f"Cannot rank aid {query}" if query is not None else "Cannot open the review"
 
 
 def _application(offscreen: bool) -> QApplication:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -20,7 +21,10 @@ class Pair:
 
     a: Annotation
     b: Annotation
-    source: str  # "named" (same species, both named) or the CSV file name
+    source: str  # "named" (same species, both named), "rank" or the CSV file name
+    rank: int | None = None  # 1-based rank of b among the candidates of query a
+    query_aid: int | str | None = None  # the query that ranked b; None outside a ranking
+    num_ranked: int | None = None  # candidates listed for that query
 
     @property
     def key(self) -> tuple[str, str]:
@@ -44,13 +48,24 @@ class Pair:
         """A one-line description for lists and logs."""
         relation = {True: "same name", False: "different names", None: "name unknown"}
         text = f"{self.a.aid} vs {self.b.aid}  {self.a.species}  {relation[self.same_name]}"
-        return text + ("  same photo" if self.same_photo else "")
+        text += "  same photo" if self.same_photo else ""
+        if self.rank is not None:
+            text += f"  rank {self.rank} of {self.num_ranked} for query {self.query_aid}"
+        return text
 
 
 def named_pairs(annots: AnnotationSet) -> list[Pair]:
     """Return every pair of named annotations of the same species, ordered by aid."""
     named = sorted((a for a in annots if a.name is not None), key=_sort_key)
     return [Pair(a, b, "named") for a, b in combinations(named, 2) if a.species == b.species]
+
+
+def ranked_pairs(query: Annotation, candidates: Sequence[Annotation]) -> list[Pair]:
+    """Return a (query, candidate) pair per candidate, in rank order, labelled with its rank."""
+    return [
+        Pair(query, candidate, "rank", rank=rank, query_aid=query.aid, num_ranked=len(candidates))
+        for rank, candidate in enumerate(candidates, start=1)
+    ]
 
 
 def load_pairs_csv(path: str | Path, annots: AnnotationSet) -> tuple[list[Pair], list[str]]:
