@@ -19,6 +19,7 @@ A saved index that is corrupt or unreadable is rebuilt with a warning
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ from reviewer.engine.pipeline import AnnotResult, CancelToken, Matcher, Progress
 from reviewer.engine.registry import ModelChoice
 
 log = logging.getLogger(__name__)
+
+#: Annotations whose features ``Catalog.build`` computes at once, one thread each.
+_PARALLEL_ANNOTS = max(1, min(os.cpu_count() or 1, 4))
 
 
 @dataclass(frozen=True)
@@ -171,23 +175,20 @@ class Catalog:
             ``cancel`` was set.
         """
         start = time.perf_counter()
+        annots = list(annots)
         items, vecs, problems = [], [], []
-        for i, annot in enumerate(annots):
+        for first in range(0, len(annots), _PARALLEL_ANNOTS):
+            batch = annots[first : first + _PARALLEL_ANNOTS]
             if cancel is not None and cancel.is_set():
-                raise Cancelled(f"catalog stopped at aid {annot.aid}")
+                raise Cancelled(f"catalog stopped at aid {batch[0].aid}")
             if progress is not None:
                 progress(
-                    0.9 * i / len(annots), f"features of aid {annot.aid} ({i + 1} of {len(annots)})"
+                    0.9 * first / len(annots),
+                    f"features of aid {batch[0].aid} ({first + 1} of {len(annots)})",
                 )
-            try:
-                result = matcher.annot_result(annot, cancel=cancel)
-            except (ImageLoadError, BBoxError) as err:
-                message = f"aid {annot.aid} left out of the catalog: {err}"
-                log.warning(message)
-                problems.append(message)
-                continue
-            items.append(CatalogAnnot.from_result(result))
-            vecs.append(result.features.vecs)
+            for result in _fetch_results(batch, matcher, cancel, problems):
+                items.append(CatalogAnnot.from_result(result))
+                vecs.append(result.features.vecs)
         features_ms = (time.perf_counter() - start) * 1000.0
 
         if progress is not None:
@@ -305,6 +306,23 @@ class Catalog:
         )
         self._store.save(self.key, flann, self.num_vecs)
         return flann, False
+
+
+def _fetch_results(batch, matcher: Matcher, cancel, problems: list[str]) -> list[AnnotResult]:
+    """Return the results of a batch, computed in parallel; unusable annotations go to problems."""
+    try:
+        return matcher.annot_results(batch, cancel=cancel)
+    except (ImageLoadError, BBoxError):
+        pass  # find out which one failed, and keep the others
+    results = []
+    for annot in batch:
+        try:
+            results.append(matcher.annot_result(annot, cancel=cancel))
+        except (ImageLoadError, BBoxError) as err:
+            message = f"aid {annot.aid} left out of the catalog: {err}"
+            log.warning(message)
+            problems.append(message)
+    return results
 
 
 def _build_flann(vecs: np.ndarray, config: FlannIndexConfig):

@@ -196,10 +196,29 @@ def extract_chip(
         sigma = 0.5 / scale  # about half a chip pixel, measured in photo pixels
         source = cv2.GaussianBlur(source, (0, 0), sigmaX=sigma, sigmaY=sigma)
 
-    pixels = cv2.warpAffine(
-        source, M_source[:2], dsize, flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_CONSTANT
-    )
+    pixels = _pixel_aligned_copy(source, M_source, dsize)
+    if pixels is None:
+        pixels = cv2.warpAffine(
+            source, M_source[:2], dsize, flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_CONSTANT
+        )
     return Chip(pixels=pixels, M=M, bbox=tuple(float(v) for v in bbox), theta=float(theta))
+
+
+def _pixel_aligned_copy(source: np.ndarray, M: np.ndarray, dsize) -> np.ndarray | None:
+    """Return the chip as a plain copy when ``M`` only shifts by whole pixels, else None.
+
+    Lanczos weights at whole-pixel offsets are 1 and 0, so the copy equals what
+    ``cv2.warpAffine`` gives, and it skips the filter. This is the case of a
+    photo that is already a chip: an unrotated box of the chip's size.
+    """
+    shift = M[:2, 2]
+    if not (np.array_equal(M[:2, :2], np.eye(2)) and np.array_equal(shift, np.round(shift))):
+        return None
+    x0, y0 = int(-shift[0]), int(-shift[1])
+    width, height = dsize
+    if x0 < 0 or y0 < 0 or x0 + width > source.shape[1] or y0 + height > source.shape[0]:
+        return None
+    return source[y0 : y0 + height, x0 : x0 + width].copy()
 
 
 def apply_homogeneous(M: np.ndarray, xy: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ class FgWeightConfig:
 
     patch_size_px: int = 41  # side of the square patch each ellipse is warped to
     blur_sigma_px: float = 1.5  # blur applied to the warped patch, in patch pixels
-    chunk_size: int = 2048  # keypoints sampled per remap call (< 32767); bounds memory to ~60 MB
+    chunk_size: int = 256  # keypoints sampled per remap call (< 32767); ~5 MB of scratch
 
     def __post_init__(self):
         if self.patch_size_px < 3:
@@ -70,13 +70,17 @@ def compute_fgweights(
 
     probchip = np.ascontiguousarray(probchip, dtype=np.float32)
     kpts = np.asarray(kpts, dtype=np.float32)
-    window = _window(config)
-    grid = _patch_grid(config)
+    window = _window(config).ravel()
+    coords = _patch_coords(config)
+    # One buffer for the maps of every chunk: small enough to stay in the CPU
+    # cache, and reused, because fresh pages of a large array are slow to map.
+    size = config.patch_size_px
+    maps = np.empty((2, min(config.chunk_size, len(kpts)), size, size), dtype=np.float32)
     weights = np.empty(len(kpts), dtype=np.float32)
     for start in range(0, len(kpts), config.chunk_size):
         chunk = kpts[start : start + config.chunk_size]
-        patches = _sample_patches(probchip, chunk, grid)
-        weights[start : start + len(chunk)] = np.tensordot(patches, window, axes=([1, 2], [0, 1]))
+        patches = _sample_patches(probchip, chunk, coords, maps[:, : len(chunk)])
+        weights[start : start + len(chunk)] = np.einsum("ij,j->i", patches, window)
     return np.clip(weights, 0.0, 1.0)
 
 
@@ -91,27 +95,44 @@ def _window(config: FgWeightConfig) -> np.ndarray:
     return window / window.sum()
 
 
-def _patch_grid(config: FgWeightConfig) -> np.ndarray:
-    """Return (P*P, 2) patch pixel centres in unit-circle coordinates."""
+def _patch_coords(config: FgWeightConfig) -> np.ndarray:
+    """Return the (P,) patch pixel centres along one axis, in unit-circle coordinates."""
     size = config.patch_size_px
     coords = (np.arange(size, dtype=np.float64) - size / 2.0 + 0.5) / config.unit_circle_radius_px
-    gx, gy = np.meshgrid(coords, coords)
-    return np.stack([gx.ravel(), gy.ravel()], axis=1)
+    return coords.astype(np.float32)
 
 
-def _sample_patches(probchip: np.ndarray, kpts: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Sample the probchip on each keypoint's patch grid; returns (n, P, P) float32."""
-    size = int(round(np.sqrt(len(grid))))
+def _sample_patches(
+    probchip: np.ndarray, kpts: np.ndarray, coords: np.ndarray, maps: np.ndarray
+) -> np.ndarray:
+    """Sample the probchip on each keypoint's patch grid.
 
-    # Unit-circle coordinates -> chip pixels: rotate by ori, apply invV, then translate.
+    Parameters
+    ----------
+    coords : (P,) float32
+        Patch pixel centres along one axis, in unit-circle coordinates.
+    maps : (2, n, P, P) float32
+        Scratch space for the remap coordinates.
+
+    Returns
+    -------
+    (n, P*P) float32
+    """
+    # Unit-circle coordinates (gx, gy) -> chip pixels: rotate by ori, apply
+    # invV, then translate. Along each chip axis,
+    #     map[row, col] = (x0 + b * gy[row]) + a * gx[col],
+    # a row term plus a column term, so each map is written in a single pass.
+    # Plain ufuncs rather than BLAS: two annotations run this at the same time
+    # in two threads, and BLAS's own threads would fight over the cores.
     # One row per keypoint keeps the maps within remap's limit of 32767 rows.
-    invVR = kpts_to_invVR(kpts)
-    gx = grid[None, :, 0].astype(np.float32)
-    gy = grid[None, :, 1].astype(np.float32)
-    m = invVR.astype(np.float32)
-    map_x = kpts[:, 0:1] + m[:, 0, 0:1] * gx + m[:, 0, 1:2] * gy
-    map_y = kpts[:, 1:2] + m[:, 1, 0:1] * gx + m[:, 1, 1:2] * gy
-    patches = cv2.remap(
+    invVR = kpts_to_invVR(kpts).astype(np.float32)
+    num, size = len(kpts), len(coords)
+    for axis in (0, 1):
+        row_term = kpts[:, axis : axis + 1] + invVR[:, axis, 1:2] * coords
+        col_term = invVR[:, axis, 0:1] * coords
+        np.add(row_term[:, :, None], col_term[:, None, :], out=maps[axis])
+    map_x = maps[0].reshape(num, size * size)
+    map_y = maps[1].reshape(num, size * size)
+    return cv2.remap(
         probchip, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
-    return patches.reshape(len(kpts), size, size)

@@ -181,6 +181,26 @@ class Matcher:
         (result,) = self._annot_results([annot], Reporter(progress, cancel))
         return result
 
+    def annot_results(
+        self,
+        annots: Sequence[Annotation],
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[AnnotResult]:
+        """Fetch or compute several annotations, the uncached ones in parallel threads.
+
+        Every uncached annotation gets a thread of its own, so pass about as
+        many as there are cores at a time.
+
+        Raises
+        ------
+        ImageLoadError, BBoxError
+            The first unusable annotation; the others are stopped early.
+        Cancelled
+            ``cancel`` was set.
+        """
+        return self._annot_results(list(annots), Reporter(progress, cancel))
+
     def _annot_results(self, annots: Sequence[Annotation], report: Reporter) -> list[AnnotResult]:
         """Fetch or compute the results of several annotations, the missing ones in parallel."""
         lookups = [self._lookup(annot) for annot in annots]

@@ -1,5 +1,6 @@
 """Chip extraction, its transform and bad photos or boxes."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -100,3 +101,18 @@ def test_real_photo_chip():
     assert photo.size == (1600, 1063)
     assert max(chip.size) == 700
     assert chip.pixels.std() > 20
+
+
+def test_whole_pixel_box_is_copied_exactly():
+    rng = np.random.default_rng(5)
+    photo = rng.integers(0, 256, (120, 200, 3), dtype=np.uint8)
+    chip = extract_chip(photo, (30.0, 20.0, 140.0, 70.0), 0.0, ChipConfig(dim_size_px=140))
+    np.testing.assert_array_equal(chip.pixels, photo[20:90, 30:170])
+
+
+def test_whole_pixel_copy_equals_lanczos_warp():
+    rng = np.random.default_rng(6)
+    photo = rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)
+    chip = extract_chip(photo, (0.0, 0.0, 160.0, 90.0), 0.0, ChipConfig(dim_size_px=160))
+    warped = cv2.warpAffine(photo, chip.M[:2], (160, 90), flags=cv2.INTER_LANCZOS4)
+    np.testing.assert_array_equal(chip.pixels, warped)

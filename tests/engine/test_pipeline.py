@@ -160,3 +160,27 @@ def test_progress_reaches_one(annots, matcher):
     matcher.match(annots.get(3), annots.get(5), progress=lambda f, m: seen.append(f))
     assert seen[-1] == pytest.approx(1.0)
     assert all(b >= a for a, b in zip(seen, seen[1:], strict=False))
+
+
+def test_corrupt_cache_entries_are_recomputed(annots, same_zebra, tmp_path, caplog):
+    cache_root = tmp_path / "cache"
+    Matcher(cache=DiskCache(cache_root)).match(annots.get(3), annots.get(5))
+    entries = list(cache_root.rglob("*.npz"))
+    for entry in entries:
+        entry.write_bytes(b"not an npz file")
+    again = Matcher(cache=DiskCache(cache_root)).match(annots.get(3), annots.get(5))
+    assert len(entries) == 3  # two annotations and the pair
+    assert not again.a.from_cache
+    assert again.score().score == pytest.approx(same_zebra.score().score, rel=1e-6)
+    assert "unreadable cache entry" in caplog.text
+
+
+def test_parallel_pair_equals_one_annotation_at_a_time(annots, same_zebra):
+    alone = Matcher(cache=DiskCache(enabled=False)).annot_result(annots.get(5))
+    np.testing.assert_array_equal(same_zebra.b.features.kpts, alone.features.kpts)
+    np.testing.assert_allclose(same_zebra.b.fgweights, alone.fgweights, atol=1e-3)
+
+
+def test_annot_results_keep_order(annots, matcher):
+    results = matcher.annot_results([annots.get(5), annots.get(3), annots.get(5)])
+    assert [r.annot.aid for r in results] == [5, 3, 5]
