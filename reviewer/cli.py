@@ -84,7 +84,7 @@ def _gui_parser() -> argparse.ArgumentParser:
         "--query",
         metavar="AID",
         help="review annotation AID against its best candidates from one-vs-many ranking "
-        "(ranked before the window opens; progress on stderr)",
+        "(ranked once the window is open, which shows the progress and can cancel it)",
     )
     parser.add_argument(
         "--top",

@@ -13,11 +13,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from reviewer import DEMO_ANNOTATIONS
 from reviewer.engine.annotations import load_annotations
 from reviewer.engine.errors import AnnotationFileError, PairsFileError, ReviewerError
-from reviewer.engine.pipeline import Matcher, ProgressCallback
+from reviewer.engine.pipeline import Matcher
 from reviewer.gui.settings import WindowSettings
 from reviewer.render.qt_compat import check_qt_bindings, route_qt_messages
 from reviewer.review.decisions import DecisionStore, DecisionStoreError
-from reviewer.review.pairs import Pair, load_pairs_csv, merge_pairs, named_pairs, ranked_pairs
+from reviewer.review.pairs import load_pairs_csv, merge_pairs, named_pairs
 from reviewer.review.paths import default_decisions_path
 from reviewer.review.session import ReviewSession
 
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 #: Window size in screenshot mode, and the initial size on screen.
 WINDOW_SIZE_PX = (1600, 1000)
-#: Maximum wait for the first pair's result before the screenshot is taken anyway.
+#: Maximum wait for the ranking, then for the first pair's result, before the screenshot.
 SCREENSHOT_TIMEOUT_S = 600
 #: Event processing before the screenshot: a first wait, then rounds until no widget moves.
 SETTLE_FIRST_WAIT_MS = 200
@@ -38,12 +38,9 @@ _app: QApplication | None = None  # the application run_gui created, kept alive 
 def build_session(
     annotations: Path,
     pairs_csv: Path | None = None,
-    query: int | str | None = None,
-    top: int = 10,
-    matcher: Matcher | None = None,
-    progress: ProgressCallback | None = None,
     decisions: Path | None = None,
     reviewer: str = "",
+    include_named: bool = True,
 ) -> ReviewSession:
     """Load the annotations and the pairs to review.
 
@@ -54,10 +51,8 @@ def build_session(
     With ``decisions``, the session records decisions in that file, under the
     name ``reviewer``. Without it, the session records none.
 
-    With ``query``, each pair is the query and one of its ``top`` best
-    candidates from one-vs-many ranking, in rank order. The CSV pairs follow,
-    and the named pairs are left out. The ranking runs here, on the calling
-    thread, so call this before the window opens or from a worker.
+    With ``include_named`` False, only the CSV pairs are listed, as when a
+    ranking is about to put its candidates first (``ReviewSession.show_ranking``).
 
     Raises
     ------
@@ -65,8 +60,6 @@ def build_session(
         The annotation file is missing or is not a COCO annotation file.
     DecisionStoreError
         The decision file is unreadable, locked or not a decision file.
-    ReviewerError
-        ``query`` is not an aid of the file, or its photo or box is unusable.
     """
     annots = load_annotations(annotations)
     store = DecisionStore(decisions) if decisions is not None else None
@@ -79,29 +72,20 @@ def build_session(
         except PairsFileError as err:
             log.error("%s", err)
             problems.append(str(err))
-    if query is None:
-        pairs = merge_pairs(csv_pairs, named_pairs(annots))
-    else:
-        rank_pairs, rank_problems = _rank_pairs(annots, query, top, matcher, progress)
-        problems += rank_problems
-        pairs = merge_pairs(rank_pairs, csv_pairs)
+    pairs = merge_pairs(csv_pairs, named_pairs(annots)) if include_named else csv_pairs
     log.info("Review session: %d pairs, %d load problems", len(pairs), len(problems))
     return ReviewSession(annots, pairs, problems, store=store, reviewer=reviewer)
 
 
-def _rank_pairs(annots, query, top, matcher, progress) -> tuple[list[Pair], list[str]]:
-    """Rank the query against its species and return its best candidates as pairs."""
-    from reviewer.engine.vsmany import rank_aid  # imports pyflann only when ranking
+def _check_query(session: ReviewSession, query: int | str) -> None:
+    """Raise ``ReviewerError`` when ``query`` is not an aid of the session's file.
 
+    The check is cheap, so a mistyped aid is reported before the window opens.
+    """
     try:
-        result = rank_aid(annots, query, matcher or Matcher(), progress=progress)
+        session.annots.get(query)
     except KeyError as err:
         raise ReviewerError(err.args[0]) from None
-    problems = list(result.warnings)
-    if not result.candidates:
-        problems.append(f"aid {query}: no candidate passed spatial verification")
-    candidates = [candidate.annot for candidate in result.candidates[:top]]
-    return ranked_pairs(result.query, candidates), problems
 
 
 def run_gui(
@@ -124,8 +108,9 @@ def run_gui(
     pairs_csv : Path, optional
         CSV file with columns ``aid_a,aid_b``; its pairs are listed first.
     screenshot : Path, optional
-        Work offscreen: select the first pair, wait for its result or error,
-        save a PNG of the whole window to this path and return.
+        Work offscreen: wait for the ranking when there is a ``query``, select
+        the first pair, wait for its result or error, save a PNG of the whole
+        window to this path and return.
     matcher : Matcher, optional
         Shared heavy-path engine; default ``Matcher()``.
     decisions : Path, optional
@@ -137,15 +122,19 @@ def run_gui(
         login name.
     query : int or str, optional
         Review this annotation against its ``top`` best candidates from
-        one-vs-many ranking. The ranking runs before the window opens and
-        reports its progress on stderr.
+        one-vs-many ranking, followed by the ``pairs_csv`` pairs; the named
+        pairs are left out. The ranking starts once the window is open, which
+        shows its progress and can cancel it.
+    top : int
+        How many candidates of ``query`` to list.
 
     Returns
     -------
     int
         The exit code: 0 on success, 1 when the screenshot could not be written,
-        2 when the annotation file or the decision file is unusable. Interactively,
-        the Qt event loop's code.
+        2 when the annotation file or the decision file is unusable or ``query``
+        is not an aid of the file, and for a screenshot also when the ranking
+        failed. Interactively, the Qt event loop's code.
     """
     from reviewer.gui.main_window import MainWindow  # imports pyqtgraph, so only when needed
 
@@ -155,18 +144,20 @@ def run_gui(
     decisions = _decisions_to_open(annotations, decisions, screenshot is not None)
     reviewer = reviewer or (settings.text("reviewer") if settings else None) or _login_name()
     matcher = matcher or Matcher()
+    session = None
     try:
         session = build_session(
             Path(annotations),
             Path(pairs_csv) if pairs_csv else None,
-            query=query,
-            top=top,
-            matcher=matcher,
-            progress=_stderr_progress(query) if query is not None else None,
             decisions=decisions,
             reviewer=reviewer,
+            include_named=query is None,
         )
+        if query is not None:
+            _check_query(session, query)
     except ReviewerError as err:
+        if session is not None and session.store is not None:
+            session.store.close()
         # Reported once: on stderr offscreen, else logged and shown in a dialog.
         if screenshot is not None:
             sys.stderr.write(f"error: {err}\n")
@@ -181,7 +172,9 @@ def run_gui(
     if settings is None or not settings.restore_window(window, window.splitter):
         window.resize(*WINDOW_SIZE_PX)
     window.show()
-    if session.pairs:
+    if query is not None:
+        window.start_ranking(query, top)  # the ranking selects rank 1 when it lists pairs
+    elif session.pairs:
         session.index = 0 if screenshot is not None else session.resume_index()
     if screenshot is None:
         try:
@@ -191,24 +184,14 @@ def run_gui(
                 session.store.close()
 
     try:
+        if query is not None and not _wait_for_ranking(window):
+            return 2
+        if session.index < 0 and session.pairs:
+            session.index = 0
         _wait_for_outcome(window)
         return _save_screenshot(window, Path(screenshot))
     finally:
         window.close()
-
-
-def _stderr_progress(query: int | str) -> ProgressCallback:
-    """Return a progress callback that writes a line to stderr at every tenth of the work."""
-    last_step = -1
-
-    def report(fraction: float, message: str) -> None:
-        nonlocal last_step
-        step = int(10 * fraction)
-        if step != last_step:
-            last_step = step
-            sys.stderr.write(f"ranking aid {query}: {100 * fraction:3.0f}% {message}\n")
-
-    return report
 
 
 def _annotations_to_open(annotations: Path | None, settings: WindowSettings | None) -> Path:
@@ -292,6 +275,37 @@ def _wait_for_outcome(window) -> None:
     window.runner.cancelled.disconnect(loop.quit)
     if session.result(key) is None and session.error(key) is None:
         log.warning("No result for aid %s vs aid %s within %d s", *key, SCREENSHOT_TIMEOUT_S)
+
+
+def _wait_for_ranking(window) -> bool:
+    """Process events until the window's ranking ends.
+
+    Returns False when the ranking failed, was cancelled or timed out. The
+    reason goes to stderr, as an offscreen run has no status line to read.
+    """
+    # The ranking cannot have ended yet: its end arrives as a queued signal,
+    # which only this event loop delivers.
+    outcome: list[tuple[bool, str]] = []
+    loop = QEventLoop()
+
+    def on_ended(ranked: bool, message: str) -> None:
+        outcome.append((ranked, message))
+        loop.quit()
+
+    timeout = QTimer(loop)  # owned by the loop, so it dies with it
+    timeout.setSingleShot(True)
+    timeout.timeout.connect(loop.quit)
+    window.ranking.ended.connect(on_ended)
+    timeout.start(SCREENSHOT_TIMEOUT_S * 1000)
+    loop.exec()
+    window.ranking.ended.disconnect(on_ended)
+    if not outcome:
+        sys.stderr.write(f"error: the ranking timed out after {SCREENSHOT_TIMEOUT_S} s\n")
+        return False
+    ranked, message = outcome[0]
+    if not ranked:
+        sys.stderr.write(f"error: {message}\n")
+    return ranked
 
 
 def _settle(window) -> None:

@@ -3,6 +3,8 @@
 The window stores no review state of its own. Controls write to the
 ``ReviewSession``, and the session's events trigger every redraw. The heavy
 path runs in ``MatchRunner``'s worker thread and hands results to the session.
+A one-vs-many ranking runs in ``RankRunner``'s worker thread. While it runs,
+it owns the progress bar and the status line, and its result replaces the pair list.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from reviewer.gui.panels import (
     ScoreControls,
     ScorePanel,
 )
+from reviewer.gui.rank_runner import RankRequest, RankRunner
+from reviewer.gui.ranking import RankController
 from reviewer.gui.settings import WindowSettings
 from reviewer.gui.shortcuts import ShortcutsDialog, install_actions
 from reviewer.gui.views import PairViews
@@ -70,9 +74,12 @@ class MainWindow(QMainWindow):
         self.session = session
         self.settings = settings  # None: remember nothing, as in tests and screenshots
         self.runner = MatchRunner(matcher, self)
+        self.ranker = RankRunner(matcher, self)
+        self._matching = False  # True while a match of the selected pair runs
         self.setWindowTitle(f"Match reviewer: {session.annots.path.name}")
         self._build()
         self._fill_pair_list()
+        self.ranking = RankController(session, self.ranker, self.progress, self)
         self._connect()
         self.decisions = DecisionController(session, self.decision_panel, self.pair_list, self)
         self.decisions.message.connect(self._show_message)
@@ -105,7 +112,8 @@ class MainWindow(QMainWindow):
         buttons.addWidget(self.cancel_button)
         left = QWidget()
         column = QVBoxLayout(left)
-        column.addWidget(QLabel(f"<b>Pairs ({len(self.session.pairs)})</b>"))
+        self.pairs_title = QLabel()
+        column.addWidget(self.pairs_title)
         column.addWidget(self.pair_list, 2)
         column.addWidget(self.decision_panel)
         column.addWidget(self.problems_box)
@@ -155,6 +163,10 @@ class MainWindow(QMainWindow):
             self.menuBar().addMenu(menu)
 
     def _fill_pair_list(self) -> None:
+        self.pair_list.blockSignals(True)  # the session's selection is set after the list
+        self.pair_list.clear()
+        self.pair_list.blockSignals(False)
+        self.pairs_title.setText(f"<b>Pairs ({len(self.session.pairs)})</b>")
         for pair in self.session.pairs:
             item = QListWidgetItem(pair.label)
             item.setToolTip(f"source: {pair.source}")
@@ -165,7 +177,7 @@ class MainWindow(QMainWindow):
                 "Give a pairs CSV with columns aid_a,aid_b."
             )
         problems = self.session.problems
-        self.problems_box.setTitle(f"Load problems ({len(problems)})")
+        self.problems_box.setTitle(f"Problems ({len(problems)})")
         self.problems.setPlainText("\n".join(problems))
         self.problems.setStyleSheet("QPlainTextEdit { color: #7a3e00; background: #fff8e1; }")
         self.problems_box.setVisible(bool(problems))
@@ -175,11 +187,14 @@ class MainWindow(QMainWindow):
         self.controls.threshold_changed.connect(self._on_threshold)
         self.controls.weighting_changed.connect(self._on_weighting)
         self.match_button.clicked.connect(self._start_current)
-        self.cancel_button.clicked.connect(self.runner.cancel)
+        self.cancel_button.clicked.connect(self._cancel)
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(self.session.set_result)
         self.runner.failed.connect(self.session.set_error)
         self.runner.cancelled.connect(self._on_cancelled)
+        self.ranking.message.connect(self._show_message)
+        self.ranking.busy_changed.connect(self._update_buttons)
+        self.session.events.pairs.connect(self._on_pairs)
         self.session.events.selection.connect(self._on_selection)
         self.session.events.result.connect(self._on_result)
         self.session.events.score_config.connect(self._on_score_config)
@@ -194,11 +209,16 @@ class MainWindow(QMainWindow):
         handlers["toggle_mask_mode"] = self._toggle_mask_mode
         handlers["fit_views"] = self.views.fit
         handlers["show_shortcuts"] = self.show_shortcuts
+        handlers["rank_candidates"] = self.ranking.ask
         return handlers
 
     def show_shortcuts(self) -> None:
         """Open the Help -> Shortcuts dialog."""
         ShortcutsDialog(self).exec()
+
+    def start_ranking(self, query: int | str, top: int = 10) -> None:
+        """Rank ``query`` in the worker and list its best ``top`` candidates when it ends."""
+        self.ranking.start(RankRequest(query, top))
 
     # Controls -> session ----------------------------------------------------------------
 
@@ -222,10 +242,16 @@ class MainWindow(QMainWindow):
         pair = self.session.current
         if pair is None:
             return
-        self.progress.setValue(0)
-        self.status.setText(f"Matching aid {pair.a.aid} vs aid {pair.b.aid} …")
+        if not self.ranker.busy:
+            self.progress.setValue(0)
+            self.status.setText(f"Matching aid {pair.a.aid} vs aid {pair.b.aid} …")
         self._set_busy(True)
         self.runner.start(pair)
+
+    def _cancel(self) -> None:
+        """Stop what runs: the ranking and the selected pair's match."""
+        self.ranking.cancel()
+        self.runner.cancel()
 
     # Session and runner -> widgets ------------------------------------------------------
 
@@ -238,7 +264,7 @@ class MainWindow(QMainWindow):
         has_outcome = self.session.result() is not None or self.session.error() is not None
         if self.session.current is not None and not has_outcome:
             self._start_current()
-        else:
+        elif not self.ranker.busy:
             self.progress.setValue(PROGRESS_STEPS if self.session.result() else 0)
 
     def _on_result(self, key: tuple[str, str]) -> None:
@@ -246,9 +272,14 @@ class MainWindow(QMainWindow):
         current = self.session.current
         if current is not None and key == current.key:
             self._set_busy(False)
-            self.progress.setValue(PROGRESS_STEPS if self.session.result(key) else 0)
-            self.status.setText("")
+            if not self.ranker.busy:
+                self.progress.setValue(PROGRESS_STEPS if self.session.result(key) else 0)
+                self.status.setText("")
             self._show_current()
+
+    def _on_pairs(self) -> None:
+        self._fill_pair_list()
+        self.decisions.refresh()
 
     def _on_score_config(self, config: ScoreConfig) -> None:
         self.controls.show_state(config.threshold, config.fg_weighting)
@@ -259,11 +290,15 @@ class MainWindow(QMainWindow):
         self.status.setStyleSheet(ERROR_STYLE if is_error else "")
 
     def _on_progress(self, fraction: float, message: str) -> None:
+        if self.ranker.busy:
+            return
         self.progress.setValue(round(fraction * PROGRESS_STEPS))
         self.status.setText(message)
 
     def _on_cancelled(self, key: tuple[str, str]) -> None:
         self._set_busy(False)
+        if self.ranker.busy:
+            return
         self.progress.setValue(0)
         self.status.setText(
             f"Matching aid {key[0]} vs aid {key[1]} was cancelled. Press Match to run it."
@@ -337,9 +372,13 @@ class MainWindow(QMainWindow):
             item.setForeground(QBrush(QColor("#c00000")) if error else QBrush())
             item.setToolTip(error or f"source: {pair.source}")
 
-    def _set_busy(self, busy: bool) -> None:
-        self.cancel_button.setEnabled(busy)
-        self.match_button.setEnabled(not busy and self.session.current is not None)
+    def _set_busy(self, matching: bool) -> None:
+        self._matching = matching
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        self.cancel_button.setEnabled(self._matching or self.ranker.busy)
+        self.match_button.setEnabled(not self._matching and self.session.current is not None)
 
     # Closing ------------------------------------------------------------------------------
 
@@ -374,10 +413,13 @@ class MainWindow(QMainWindow):
         """Stop the worker, store the settings and detach from the session."""
         if not self.runner.shutdown():
             log.warning("The matching worker did not stop within 30 s of closing the window")
+        if not self.ranker.shutdown():
+            log.warning("The ranking worker did not stop within 30 s of closing the window")
         if self.settings is not None:
             self._save_settings()
         self.decisions.disconnect_session()
         self.session.events.selection.disconnect(self._on_selection)
         self.session.events.result.disconnect(self._on_result)
         self.session.events.score_config.disconnect(self._on_score_config)
+        self.session.events.pairs.disconnect(self._on_pairs)
         super().closeEvent(event)

@@ -41,7 +41,7 @@ class Shortcut:
 
 
 #: Menus in menu-bar order.
-MENUS = ("Decide", "Navigate", "View", "Help")
+MENUS = ("Decide", "Navigate", "Review", "View", "Help")
 
 SHORTCUTS: tuple[Shortcut, ...] = (
     # Decisions record the fields of the decision panel, then select the next open pair.
@@ -82,6 +82,13 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "Leave text field",
         "Leave a text field, so single keys work again",
         "Navigate",
+    ),
+    Shortcut(
+        "rank_candidates",
+        ("Ctrl+R",),
+        "Rank candidates for chip A…",
+        "Rank the catalog for a query aid (default: chip A) and list its best candidates",
+        "Review",
     ),
     Shortcut("threshold_up", ("]",), "Threshold +0.05", "Raise the mask threshold", "View"),
     Shortcut("threshold_down", ("[",), "Threshold −0.05", "Lower the mask threshold", "View"),

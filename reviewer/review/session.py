@@ -12,15 +12,15 @@ at the same pair.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from reviewer.engine.annotations import AnnotationSet
+from reviewer.engine.annotations import Annotation, AnnotationSet
 from reviewer.engine.errors import ReviewerError
 from reviewer.engine.pipeline import PairMatch
 from reviewer.engine.scoring import PairScore, ScoreConfig
 from reviewer.review.decisions import DecisionStore, DecisionStoreError
-from reviewer.review.pairs import Pair
+from reviewer.review.pairs import Pair, merge_pairs, ranked_pairs
 from reviewer.review.records import DecisionRecord, Evidence, pair_key
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,9 @@ class SessionEvents:
     score_config: Event = field(default_factory=Event)  # (ScoreConfig,) threshold or weighting
     result: Event = field(default_factory=Event)  # (pair key,) a heavy result or error arrived
     decision: Event = field(default_factory=Event)  # (unordered pair key,) decided or undone
+    pairs: Event = field(
+        default_factory=Event
+    )  # () the pair list was replaced, nothing selected yet
 
 
 class ReviewSession:
@@ -88,6 +91,8 @@ class ReviewSession:
     ):
         self.annots = annots
         self.pairs = list(pairs)
+        # The pairs that follow a ranking's pairs in the list.
+        self._unranked = [pair for pair in self.pairs if pair.source != "rank"]
         self.problems = list(problems)
         self.events = SessionEvents()
         self.store = store
@@ -120,6 +125,63 @@ class ReviewSession:
     def current(self) -> Pair | None:
         """The selected pair."""
         return self.pairs[self._index] if self._index >= 0 else None
+
+    # Pair list ---------------------------------------------------------------------------
+
+    def show_ranking(
+        self,
+        query: Annotation,
+        candidates: Sequence[Annotation],
+        top: int,
+        warnings: Sequence[str] = (),
+    ) -> list[Pair]:
+        """List the query's best ``top`` candidates first, in rank order, and select rank 1.
+
+        The pairs of an earlier ranking leave the list. The pairs the session
+        opened with follow the ranked ones, except those with the same two aids
+        as a ranked pair. Decisions, heavy results and errors are kept, because
+        they are stored by aid pair. ``events.pairs`` fires with nothing selected, then
+        ``events.selection`` for the new selection: rank 1, else the first
+        pair, else none (-1).
+
+        Parameters
+        ----------
+        query : Annotation
+            Chip A of every ranked pair.
+        candidates : sequence of Annotation
+            The ranking's candidates, best first.
+        top : int
+            How many candidates to list, at least 1.
+        warnings : sequence of str
+            Messages of the ranking for the user; each is added to ``problems`` once.
+
+        Returns
+        -------
+        list of Pair
+            The ranked pairs, in rank order.
+
+        Raises
+        ------
+        ValueError
+            ``top`` is below 1.
+        """
+        if top < 1:
+            raise ValueError(f"top must be at least 1, not {top}")
+        ranked = ranked_pairs(query, list(candidates)[:top])
+        self.problems += [warning for warning in warnings if warning not in self.problems]
+        self._replace_pairs(merge_pairs(ranked, self._unranked))
+        log.info("Listed %d ranked candidates for query aid %s", len(ranked), query.aid)
+        return ranked
+
+    def _replace_pairs(self, pairs: list[Pair]) -> None:
+        """Put ``pairs`` in the list and select the first one."""
+        self.pairs = pairs
+        self._index = -1
+        self.events.pairs.emit()
+        if pairs:
+            self.index = 0
+        else:
+            self.events.selection.emit(-1)
 
     # Scoring settings --------------------------------------------------------------------
 
