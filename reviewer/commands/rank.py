@@ -58,8 +58,7 @@ def register(commands) -> None:
     rank.add_argument(
         "--fast",
         action="store_true",
-        help="128 FLANN checks instead of 800 and every CPU core: quicker, slightly "
-        "different scores",
+        help="128 FLANN checks instead of 800: quicker, slightly different scores",
     )
     add_common(rank)
     rank.set_defaults(run=_run_rank)

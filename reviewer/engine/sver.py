@@ -73,8 +73,10 @@ class SverConfig:
     # measured with a reference point one keypoint scale away along the
     # keypoint's orientation. False: the xy test alone.
     full_homog_checks: bool = True
-    # Hypotheses tested together. Each temporary array has chunk_size x M values.
-    chunk_size: int = 256
+    # (hypothesis, correspondence) pairs tested together: the hypotheses of a
+    # chunk times M. 16384 float64 values (128 KiB) per temporary array keep
+    # the temporaries in the CPU cache; twice that ran about 1.6 times slower.
+    chunk_size: int = 16384
 
     def __post_init__(self):
         if not self.xy_thresh > 0:
@@ -293,14 +295,15 @@ def _best_affine_hypothesis(
     shift = shapes_b.xy - np.einsum("mij,mj->mi", linear, shapes_a.xy)
 
     best_index, best_weight = 0, -np.inf
-    for start in range(0, len(linear), chunk_size):
-        stop = start + chunk_size
+    rows = max(1, chunk_size // max(1, len(linear)))  # hypotheses per chunk
+    for start in range(0, len(linear), rows):
+        stop = start + rows
         flags = _hypothesis_inlier_flags(
             linear[start:stop], shift[start:stop], shapes_a, shapes_b, thresholds
         )
         # A row sum gives equal hypotheses equal weights whatever the chunk
         # shape, which a matrix product does not guarantee.
-        weights = np.where(flags, fs, 0.0).sum(axis=1)
+        weights = (flags * fs).sum(axis=1)  # the same values as np.where(flags, fs, 0)
         index = int(np.argmax(weights))
         if weights[index] > best_weight:
             best_index, best_weight = start + index, weights[index]
@@ -340,7 +343,7 @@ def _hypothesis_inlier_flags(
         flags = dx**2 + dy**2 < thresholds.xy_sqrd
 
         det_mapped = (l00 * l11 - l01 * l10) * shapes_a.det
-        flags &= _scale_ratio(det_mapped, shapes_b.det) < thresholds.scale
+        flags &= _within_scale(det_mapped, shapes_b.det, thresholds.scale)
 
         # Only the first row of linear @ invVR_a is needed for the orientation.
         row_0 = l00 * shapes_a.invVR[:, 0, 0] + l01 * shapes_a.invVR[:, 1, 0]
@@ -375,7 +378,7 @@ def _homography_inliers(
             up_mapped = apply_transform(H, reference) - xy_mapped
             scale_sqrd_mapped = np.sum(up_mapped**2, axis=1)
             ori_mapped = np.arctan2(up_mapped[:, 1], up_mapped[:, 0]) + TAU / 4
-            flags &= _scale_ratio(scale_sqrd_mapped, shapes_b.det) < thresholds.scale
+            flags &= _within_scale(scale_sqrd_mapped, shapes_b.det, thresholds.scale)
             flags &= _ori_distance(ori_mapped, shapes_b.ori) < thresholds.ori
 
     inliers = np.flatnonzero(flags).astype(np.int64)
@@ -398,14 +401,28 @@ def _to_3x3(linear: np.ndarray, shift: np.ndarray) -> np.ndarray:
     return M
 
 
-def _scale_ratio(det_1: np.ndarray, det_2: np.ndarray) -> np.ndarray:
-    """Ratio of squared scales, larger over smaller (NaN or inf for degenerate shapes)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+def _within_scale(det_1: np.ndarray, det_2: np.ndarray, thresh: float) -> np.ndarray:
+    """Flag pairs whose ratio of squared scales, larger over smaller, is below ``thresh``.
+
+    For ``thresh >= 1`` the test "max(r, 1/r) < thresh" equals "r < thresh and
+    1/r < thresh", which needs no ``np.where``. Degenerate shapes (NaN or inf)
+    fail it.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = det_1 / det_2
-        return np.where(ratio < 1, 1.0 / ratio, ratio)
+        flags = ratio < thresh
+        flags &= 1.0 / ratio < thresh
+    return flags
 
 
 def _ori_distance(ori_1: np.ndarray, ori_2: np.ndarray) -> np.ndarray:
     """Unsigned angle between two orientations, in [0, pi] radians."""
-    delta = np.abs(ori_1 - ori_2) % TAU
+    delta = np.abs(ori_1 - ori_2)
+    if np.any(delta >= 2 * TAU):
+        delta %= TAU
+    else:
+        # Orientations come in [-pi, 2 pi), so delta < 3 pi and one subtraction
+        # does what % TAU does, much faster. It is exact: for TAU <= d < 2 TAU,
+        # d - TAU is a representable number (Sterbenz lemma).
+        np.subtract(delta, TAU, out=delta, where=delta >= TAU)
     return np.minimum(delta, TAU - delta)

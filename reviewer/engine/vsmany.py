@@ -62,7 +62,7 @@ class VsManyConfig:
     # diagonal are one physical point seen twice, and do not count as evidence.
     same_place_frac: float = 0.01
     # FLANN search threads; 0 uses every core. Results do not depend on it.
-    cores: int = 1
+    cores: int = 0
 
     def __post_init__(self):
         for name in ("K", "Knorm", "checks", "name_shortlist", "annots_per_name"):
@@ -75,15 +75,14 @@ class VsManyConfig:
 
     @classmethod
     def fast(cls, **changes) -> VsManyConfig:
-        """Return a quicker preset: 128 kd-tree checks instead of 800, and every core.
+        """Return a quicker preset: 128 kd-tree checks instead of 800; nothing else changes.
 
         Fewer checks make FLANN's neighbours more approximate, so some votes and
         normalisers are farther vecs than the true neighbours, and the scores
         change a little. On the demo and ggr2018 sets it keeps every rank-1 of
-        the default preset (``benchmarks/accuracy.py --fast``). The thread count
-        changes only the speed.
+        the default preset (``benchmarks/accuracy.py --fast``).
         """
-        return cls(**{"checks": 128, "cores": 0, **changes})
+        return cls(**{"checks": 128, **changes})
 
 
 @dataclass(frozen=True)
@@ -364,34 +363,41 @@ class _Verified:
 
 
 def _verify_shortlist(catalog, q, votes, chosen, config, score_config, has_fg) -> list[_Verified]:
+    """Run sver on each shortlisted annotation; keep those that verify."""
     order = np.argsort(votes.annot, kind="stable")
     sorted_annots = votes.annot[order]
-    verified = []
-    for position in chosen:
+
+    def verify(position) -> _Verified | None:
         lo, hi = np.searchsorted(sorted_annots, [position, position + 1])
         own = votes.take(order[lo:hi])
-        item = catalog.annots[position]
+        return _verify_one(catalog, q, own, int(position), config, score_config, has_fg)
 
-        # HotSpotter weighs each affine hypothesis by the query fgweights of its
-        # inliers when weighting is on, and counts inliers otherwise.
-        use_fg = has_fg and score_config.fg_weighting
-        hypothesis_weights = own.w_query if use_fg else np.ones(len(own.fs))
-        fm = np.stack([own.qfx, own.dfx], axis=1)
-        result = spatially_verify(
-            q.kpts, item.kpts, fm, hypothesis_weights, item.chip_size, config.sver
-        )
-        if not result.verified:
-            continue
+    # Threads do not help here: sver's arrays are kept small for the CPU
+    # cache, so its time goes to short numpy calls that hold the GIL.
+    results = [verify(position) for position in chosen]
+    return [result for result in results if result is not None]
 
-        inliers = own.take(result.inliers)
-        counted = np.ones(len(inliers.fs), dtype=bool)
-        if item.photo_hash == q.photo_hash:
-            xy_q = q.to_photo(q.kpts[inliers.qfx, :2])
-            xy_d = item.to_photo(item.kpts[inliers.dfx, :2])
-            counted = ~same_place_mask(xy_q, xy_d, q.photo_size, config.same_place_frac)
-        score = score_inliers(inliers.fs, inliers.w_query, inliers.w_catalog, counted, score_config)
-        verified.append(_Verified(int(position), inliers, counted, score, len(own.fs), result))
-    return verified
+
+def _verify_one(catalog, q, own: _Votes, position: int, config, score_config, has_fg):
+    """sver of one annotation's votes; None when no hypothesis verifies."""
+    item = catalog.annots[position]
+    # HotSpotter weighs each affine hypothesis by the query fgweights of its
+    # inliers when weighting is on, and counts inliers otherwise.
+    use_fg = has_fg and score_config.fg_weighting
+    weights = own.w_query if use_fg else np.ones(len(own.fs))
+    fm = np.stack([own.qfx, own.dfx], axis=1)
+    result = spatially_verify(q.kpts, item.kpts, fm, weights, item.chip_size, config.sver)
+    if not result.verified:
+        return None
+
+    inliers = own.take(result.inliers)
+    counted = np.ones(len(inliers.fs), dtype=bool)
+    if item.photo_hash == q.photo_hash:
+        xy_q = q.to_photo(q.kpts[inliers.qfx, :2])
+        xy_d = item.to_photo(item.kpts[inliers.dfx, :2])
+        counted = ~same_place_mask(xy_q, xy_d, q.photo_size, config.same_place_frac)
+    score = score_inliers(inliers.fs, inliers.w_query, inliers.w_catalog, counted, score_config)
+    return _Verified(position, inliers, counted, score, len(own.fs), result)
 
 
 def _final_order(catalog: Catalog, q: CatalogAnnot, verified: list[_Verified]) -> tuple:

@@ -89,10 +89,17 @@ def test_config_rejects_zero(field):
         VsManyConfig(**{field: 0})
 
 
-def test_fast_preset_changes_checks_and_cores_only():
+def test_fast_preset_changes_checks_only():
     fast, default = VsManyConfig.fast(), VsManyConfig()
     assert fast.checks == 128
-    assert replace(fast, checks=default.checks, cores=default.cores) == default
+    assert replace(fast, checks=default.checks) == default
+
+
+def test_one_core_ranks_like_all_cores(catalog, query):
+    one = rank_query(catalog, query, VsManyConfig(cores=1))
+    every = rank_query(catalog, query, VsManyConfig(cores=0))
+    assert [c.annot.aid for c in one.candidates] == [c.annot.aid for c in every.candidates]
+    assert [c.score for c in one.candidates] == [c.score for c in every.candidates]
 
 
 # --- Synthetic scene -------------------------------------------------------------------------
