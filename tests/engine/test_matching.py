@@ -11,6 +11,7 @@ from reviewer.engine.matching import (
     PSEUDO_MAX_DIST,
     Matches,
     VsOneConfig,
+    _split_rows,
     exact_neighbours,
     match_vsone,
     nearest_neighbours,
@@ -361,3 +362,13 @@ def test_match_demo_indices_valid(demo_vecs):
     assert matches.fm.min() >= 0
     assert np.all(matches.ratio < VsOneConfig().ratio_thresh)
     assert len(np.unique(matches.fm[:, 1])) == len(matches)
+
+
+@pytest.mark.parametrize(
+    ("rows", "block", "workers"), [(10, 3, 2), (10, 20, 4), (7, 1, 3), (0, 5, 2)]
+)
+def test_split_rows_covers_every_row_once(rows, block, workers):
+    parts = _split_rows(rows, block, workers)
+    covered = [i for part in parts for i in range(part.start, part.stop)]
+    assert covered == list(range(rows))
+    assert len(parts) <= workers
