@@ -206,7 +206,7 @@ def exact_neighbours(
 
     The squared distance ``|q|^2 + |i|^2 - 2 q.i`` is computed in float32.
     For uint8 vecs of up to 129 dimensions every product, partial sum and
-    result is an integer below 2^24, so float32 holds it exactly and the
+    result is an integer below 2^24, so float32 represents it exactly and the
     distances equal those of pyflann's linear search. Longer vecs fall back to
     float64, which is exact up to 2^53.
 
@@ -251,8 +251,8 @@ def exact_neighbours(
             )
             dist_sqrd[start:stop] += np.einsum("ij,ij->i", query, query)[:, None]
 
-    # Each thread runs BLAS on itself alone, see _one_blas_thread; numpy
-    # releases the GIL in the product, so the threads share the cores.
+    # BLAS runs on the calling thread only (see _one_blas_thread). numpy
+    # releases the GIL during the product, so these threads share the cores.
     parts = _split_rows(len(vecs_query), block_rows, os.cpu_count() or 1)
     with _one_blas_thread():
         if len(parts) > 1:
