@@ -30,11 +30,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 
 from reviewer.engine.annotations import Annotation, AnnotationSet
 from reviewer.engine.catalog import Catalog, CatalogAnnot
+from reviewer.engine.errors import Cancelled
 from reviewer.engine.flags import PairFlags, pair_flags
 from reviewer.engine.pipeline import AnnotResult, CancelToken, Matcher, ProgressCallback
 from reviewer.engine.scoring import PairScore, ScoreConfig, score_inliers
@@ -171,7 +173,7 @@ def rank_aid(
     catalog = Catalog.build(members, matcher, progress=catalog_progress, cancel=cancel)
     if progress is not None:
         progress(0.8, f"nearest neighbours and sver for aid {aid}")
-    result = rank_query(catalog, query_result, config, score_config)
+    result = rank_query(catalog, query_result, config, score_config, cancel)
     if progress is not None:
         progress(1.0, f"{len(result.candidates)} candidates for aid {aid}")
     if catalog.problems:
@@ -214,6 +216,7 @@ def rank_query(
     query: AnnotResult,
     config: VsManyConfig | None = None,
     score_config: ScoreConfig | None = None,
+    cancel: CancelToken | None = None,
 ) -> RankResult:
     """Rank the catalog's annotations for one query annotation.
 
@@ -226,11 +229,18 @@ def rank_query(
     config : VsManyConfig, optional
     score_config : ScoreConfig, optional
         Threshold and weighting of every score, the prescore and sver included.
+    cancel : CancelToken, optional
+        Checked after the neighbour search and before each annotation's sver.
 
     Returns
     -------
     RankResult
         No candidates when the catalog is empty or nothing verifies.
+
+    Raises
+    ------
+    Cancelled
+        ``cancel`` was set.
     """
     config = config or VsManyConfig()
     score_config = score_config or ScoreConfig()
@@ -241,6 +251,8 @@ def rank_query(
     warnings = _weighting_warnings(q, catalog, has_fg, score_config)
 
     votes = _find_votes(catalog, q, query.features.vecs, config, score_config, has_fg, timings)
+    if cancel is not None and cancel.is_set():
+        raise Cancelled(f"ranking of aid {q.annot.aid} stopped after the neighbour search")
     tick = time.perf_counter()
     contrib = votes.fs * votes.weights
     annot_scores = np.bincount(votes.annot, weights=contrib, minlength=len(catalog))
@@ -257,7 +269,8 @@ def rank_query(
     timings["prescore"] = (time.perf_counter() - tick) * 1000.0
 
     tick = time.perf_counter()
-    verified = _verify_shortlist(catalog, q, votes, chosen, config, score_config, has_fg)
+    verify = partial(_verify_one, catalog, q, config=config, score_config=score_config)
+    verified = _verify_shortlist(votes, chosen, verify, has_fg, cancel)
     timings["sver"] = (time.perf_counter() - tick) * 1000.0
     candidates = _final_order(catalog, q, verified)
     timings["total"] = (time.perf_counter() - start) * 1000.0
@@ -362,23 +375,24 @@ class _Verified:
     sver: SverResult
 
 
-def _verify_shortlist(catalog, q, votes, chosen, config, score_config, has_fg) -> list[_Verified]:
+def _verify_shortlist(votes, chosen, verify, has_fg, cancel) -> list[_Verified]:
     """Run sver on each shortlisted annotation; keep those that verify."""
     order = np.argsort(votes.annot, kind="stable")
     sorted_annots = votes.annot[order]
-
-    def verify(position) -> _Verified | None:
-        lo, hi = np.searchsorted(sorted_annots, [position, position + 1])
-        own = votes.take(order[lo:hi])
-        return _verify_one(catalog, q, own, int(position), config, score_config, has_fg)
-
     # Threads do not help here: sver's arrays are kept small for the CPU
     # cache, so its time goes to short numpy calls that hold the GIL.
-    results = [verify(position) for position in chosen]
-    return [result for result in results if result is not None]
+    verified = []
+    for position in chosen:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"ranking stopped before sver of catalog annotation {position}")
+        lo, hi = np.searchsorted(sorted_annots, [position, position + 1])
+        result = verify(votes.take(order[lo:hi]), int(position), has_fg=has_fg)
+        if result is not None:
+            verified.append(result)
+    return verified
 
 
-def _verify_one(catalog, q, own: _Votes, position: int, config, score_config, has_fg):
+def _verify_one(catalog, q, own: _Votes, position: int, *, config, score_config, has_fg):
     """sver of one annotation's votes; None when no hypothesis verifies."""
     item = catalog.annots[position]
     # HotSpotter weighs each affine hypothesis by the query fgweights of its

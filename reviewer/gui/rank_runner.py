@@ -150,10 +150,10 @@ class RankRunner(QObject):
         self._pool.start(job)
 
     def cancel(self) -> None:
-        """Ask the current ranking to stop at its next progress step.
+        """Ask the current ranking to stop at its next step.
 
-        NOTE: the last step (neighbour search and sver) has no progress steps,
-        so a cancel during it takes effect, and drops the result, only when it ends.
+        The ranking checks after each annotation's features, after the
+        neighbour search and before each shortlisted annotation's sver.
         """
         if self._current is not None:
             self._current.cancel.set()

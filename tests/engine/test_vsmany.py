@@ -1,5 +1,6 @@
 """One-vs-many ranking: synthetic cases checked by hand, edge cases and the demo ranking."""
 
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -9,6 +10,7 @@ from reviewer import DEMO_ANNOTATIONS
 from reviewer.engine.annotations import load_annotations
 from reviewer.engine.cache import DiskCache
 from reviewer.engine.catalog import Catalog
+from reviewer.engine.errors import Cancelled
 from reviewer.engine.flann_index import FlannIndexConfig
 from reviewer.engine.matching import PSEUDO_MAX_DIST
 from reviewer.engine.pipeline import Matcher
@@ -267,3 +269,10 @@ def test_demo_unknown_aid(demo_matcher):
     annots = load_annotations(DEMO_ANNOTATIONS)
     with pytest.raises(KeyError, match="999"):
         rank_aid(annots, 999, demo_matcher)
+
+
+def test_cancel_stops_ranking(catalog, query):
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Cancelled):
+        rank_query(catalog, query, cancel=stop)
