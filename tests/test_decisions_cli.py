@@ -66,6 +66,27 @@ def test_missing_file_creates_nothing(tmp_path, capsys):
     assert not path.exists()
 
 
+def test_empty_file_left_empty(tmp_path, capsys):
+    path = tmp_path / "empty.sqlite"
+    path.touch()
+    assert main(["decisions", str(path)]) == 2
+    assert "is empty" in capsys.readouterr().err
+    assert path.stat().st_size == 0
+
+
+def test_export_writes_nothing_to_store(db, tmp_path):
+    before = db.read_bytes()
+    assert main(["decisions", str(db), "--csv", str(tmp_path / "out.csv")]) == 0
+    assert db.read_bytes() == before
+
+
+def test_annotation_file_as_store(capsys):
+    assert main(["decisions", str(DEMO_ANNOTATIONS)]) == 2
+    err = capsys.readouterr().err
+    assert "not an SQLite file" in err
+    assert "Traceback" not in err
+
+
 def test_both_outputs_on_stdout_rejected(db, capsys):
     assert main(["decisions", str(db), "--csv", "-", "--json", "-"]) == 2
     assert "both write to stdout" in capsys.readouterr().err

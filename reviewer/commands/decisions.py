@@ -46,7 +46,7 @@ def _run_decisions(args: argparse.Namespace) -> int:
         if target and target != "-":
             check_output_folder(Path(target), option)
 
-    with DecisionStore(args.db, create=False) as store:
+    with DecisionStore(args.db, read_only=True) as store:
         records = store.all_current()
     rows = [record.to_row() for record in records]
 

@@ -26,7 +26,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reviewer.engine.errors import ReviewerError
+from reviewer.review.decision_files import (
+    DecisionStoreError,
+    check_sqlite_header,
+    connect_read_only,
+)
 from reviewer.review.decision_schema import APPLICATION_ID, SCHEMA_SQL, SCHEMA_VERSION
 from reviewer.review.records import DecisionRecord, Evidence
 
@@ -36,10 +40,6 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_S = 5.0
 #: Event columns that hold the ``Evidence`` fields, one column per field.
 _EVIDENCE_COLUMNS = tuple(f.name for f in dataclasses.fields(Evidence))
-
-
-class DecisionStoreError(ReviewerError):
-    """A decision store is unreadable, locked, from a newer version or not a store at all."""
 
 
 @dataclass(frozen=True)
@@ -61,24 +61,32 @@ class DecisionStore:
     create : bool
         Create the file when it does not exist (default). With False, a missing
         file raises ``DecisionStoreError``.
+    read_only : bool
+        Only read: nothing is created or written, not even an empty file's
+        schema, and a file in a read-only folder can still be read. Writing
+        methods raise ``DecisionStoreError``.
 
     Raises
     ------
     DecisionStoreError
-        The file is missing (with ``create=False``), corrupt, locked, not a
-        decision store, or from a newer version. The file is left as it was.
+        The file is missing (with ``create=False`` or ``read_only``), corrupt,
+        locked, not a decision store, or from a newer version. The file is
+        left as it was.
     """
 
-    def __init__(self, path: str | Path, create: bool = True):
+    def __init__(self, path: str | Path, create: bool = True, read_only: bool = False):
         self.path = Path(path)
-        if not create and not self.path.is_file():
-            raise DecisionStoreError(f"Decision file not found: {self.path}. Check the path.")
+        self.read_only = read_only
         if self.path.is_dir():
             raise DecisionStoreError(f"{self.path} is a folder; give a decision file path.")
-        if create:
+        if (read_only or not create) and not self.path.is_file():
+            raise DecisionStoreError(f"Decision file not found: {self.path}. Check the path.")
+        if self.path.exists():
+            check_sqlite_header(self.path)
+        elif create:
             self._make_folder()
         try:
-            self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            self._conn = self._connect()
         except sqlite3.Error as err:
             raise self._error(err) from None
         try:
@@ -103,11 +111,18 @@ class DecisionStore:
                 f"{self.path.name}: {err.strerror}. Choose another path with --decisions."
             ) from None
 
+    def _connect(self) -> sqlite3.Connection:
+        if self.read_only:
+            return connect_read_only(self.path, BUSY_TIMEOUT_S)
+        return sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+
     def _configure(self) -> None:
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA foreign_keys = ON")
         # Reading the header first makes a corrupt file fail before anything is written.
         self._conn.execute("PRAGMA schema_version").fetchone()
+        if self.read_only:
+            return
         mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode != "wal":
             log.warning("%s: SQLite uses %s, not WAL mode; writes are slower", self.path, mode)
@@ -118,6 +133,10 @@ class DecisionStore:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         tables = self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if app_id == 0 and tables == 0:
+            if self.read_only:
+                raise DecisionStoreError(
+                    f"{self.path} is empty, so it contains no decisions. Check the path."
+                )
             self._create_schema()
             return
         if app_id != APPLICATION_ID:
@@ -153,6 +172,11 @@ class DecisionStore:
             return DecisionStoreError(
                 f"Decision file {self.path} is locked by another program (waited "
                 f"{BUSY_TIMEOUT_S:g} s). Close the other reviewer window and try again."
+            )
+        if self.read_only and "unable to open" in text:
+            return DecisionStoreError(
+                f"Cannot read decision file {self.path} ({text}). Check that the file and "
+                "its folder are readable."
             )
         if "readonly" in text or "unable to open" in text:
             return DecisionStoreError(
@@ -342,6 +366,10 @@ class _Transaction:
         self.store = store
 
     def __enter__(self) -> None:
+        if self.store.read_only:
+            raise DecisionStoreError(
+                f"Decision file {self.store.path} was opened read-only; nothing was written."
+            )
         try:
             self.store._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as err:
