@@ -23,6 +23,7 @@ import numpy as np
 
 from reviewer.engine.annotations import Annotation
 from reviewer.engine.cache import DiskCache, cache_key
+from reviewer.engine.cache_checks import check_annot_entry, check_pair_entry
 from reviewer.engine.chips import Chip, ChipConfig, decode_photo, extract_chip, read_photo_file
 from reviewer.engine.features import FeatureConfig, Features, extract_features
 from reviewer.engine.fgweights import FgWeightConfig, compute_fgweights
@@ -354,12 +355,15 @@ class Matcher:
             chip = Chip(entry["chip"], entry["M"], annot.bbox, annot.theta)
             features = Features(entry["kpts"], entry["vecs"])
             has_fg = "probchip" in entry and choice.fg_weighting
+            probchip = entry["probchip"].astype(np.float32) if has_fg else None
+            fgweights = entry["fgweights"] if has_fg else None
+            check_annot_entry(chip.pixels.shape, features, probchip, fgweights)
             return AnnotResult(
                 annot=annot,
                 chip=chip,
                 features=features,
-                probchip=entry["probchip"].astype(np.float32) if has_fg else None,
-                fgweights=entry["fgweights"] if has_fg else None,
+                probchip=probchip,
+                fgweights=fgweights,
                 model=choice,
                 photo_hash=photo_hash,
                 photo_size=tuple(int(v) for v in entry["photo_size"]),
@@ -398,7 +402,7 @@ class Matcher:
             self.config.vsone,
             self.config.sver,
         )
-        cached = self._pair_from_disk(key, timings)
+        cached = self._pair_from_disk(key, a, b, timings)
         if cached is None:
             report(0.8, "matching descriptors (nearest neighbours)")
             with timed(timings, "flann"):  # the stage keeps FLANN's name whatever the search
@@ -450,7 +454,9 @@ class Matcher:
             arrays["Aff"] = verified.Aff
         self.cache.put("pair", key, arrays)
 
-    def _pair_from_disk(self, key: str, timings) -> tuple[Matches, SverResult] | None:
+    def _pair_from_disk(
+        self, key: str, a: AnnotResult, b: AnnotResult, timings
+    ) -> tuple[Matches, SverResult] | None:
         with timed(timings, "cache_read"):
             entry = self.cache.get("pair", key)
         if entry is None:
@@ -468,7 +474,14 @@ class Matcher:
                 reason=str(entry.get("reason", "")),
                 config=self.config.sver,
             )
+            check_pair_entry(matches, verified, len(a.features), len(b.features))
             return matches, verified
         except (KeyError, ValueError, TypeError) as err:
-            log.warning("Ignoring malformed pair cache entry %s: %s", key, err)
+            log.warning(
+                "Recomputing aid %s vs aid %s, because its cache entry %s is malformed: %s",
+                a.annot.aid,
+                b.annot.aid,
+                key,
+                err,
+            )
             return None

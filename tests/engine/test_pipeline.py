@@ -175,6 +175,45 @@ def test_corrupt_cache_entries_are_recomputed(annots, same_zebra, tmp_path, capl
     assert "unreadable cache entry" in caplog.text
 
 
+def _rewrite_entries(root, edit):
+    """Load every cache entry under ``root``, change its arrays with ``edit`` and save it."""
+    for entry in root.rglob("*.npz"):
+        with np.load(entry) as data:
+            arrays = {name: data[name] for name in data.files}
+        edit(arrays)
+        with entry.open("wb") as fh:
+            np.savez(fh, **arrays)
+
+
+def test_pair_entry_out_of_range_recomputed(annots, same_zebra, tmp_path, caplog):
+    cache_root = tmp_path / "cache"
+    Matcher(cache=DiskCache(cache_root)).match(annots.get(3), annots.get(5))
+
+    def shift_fm(arrays):
+        if "fm" in arrays:
+            arrays["fm"] = arrays["fm"] + 100_000
+
+    _rewrite_entries(cache_root / "pair", shift_fm)
+    again = Matcher(cache=DiskCache(cache_root)).match(annots.get(3), annots.get(5))
+    assert again.score().score == pytest.approx(same_zebra.score().score, rel=1e-6)
+    assert "cache entry" in caplog.text
+    assert "fm points outside" in caplog.text
+
+
+def test_annot_entry_short_fgweights_recomputed(annots, same_zebra, tmp_path, caplog):
+    cache_root = tmp_path / "cache"
+    Matcher(cache=DiskCache(cache_root)).match(annots.get(3), annots.get(5))
+
+    def cut_fgweights(arrays):
+        arrays["fgweights"] = arrays["fgweights"][:10]
+
+    _rewrite_entries(cache_root / "annot", cut_fgweights)
+    again = Matcher(cache=DiskCache(cache_root)).match(annots.get(3), annots.get(5))
+    assert not again.a.from_cache
+    assert again.score().score == pytest.approx(same_zebra.score().score, rel=1e-6)
+    assert "fgweights has shape (10,)" in caplog.text
+
+
 def test_parallel_pair_equals_one_annotation_at_a_time(annots, same_zebra):
     alone = Matcher(cache=DiskCache(enabled=False)).annot_result(annots.get(5))
     np.testing.assert_array_equal(same_zebra.b.features.kpts, alone.features.kpts)
