@@ -59,6 +59,7 @@ class AnnotationSet:
     path: Path
     annots: dict[str, Annotation] = field(default_factory=dict)  # keyed by ``Annotation.key``
     problems: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # aid as text -> why it was skipped
 
     def __len__(self) -> int:
         return len(self.annots)
@@ -71,6 +72,11 @@ class AnnotationSet:
         try:
             return self.annots[str(aid)]
         except KeyError:
+            if str(aid) in self.skipped:
+                raise KeyError(
+                    f"aid {aid} of {self.path} was skipped when the file was loaded: "
+                    f"{self.skipped[str(aid)]}"
+                ) from None
             if not self.annots:
                 raise KeyError(
                     f"aid {aid} is not in {self.path}: it has no valid annotations"
@@ -108,6 +114,7 @@ def load_annotations(path: str | Path) -> AnnotationSet:
             message = f"{path.name}: skipped annotation aid={aid}: {err}"
             log.warning(message)
             result.problems.append(message)
+            result.skipped.setdefault(str(aid), str(err))
             continue
         if annot.key in result.annots:
             message = f"{path.name}: skipped annotation aid={aid}: duplicate id"

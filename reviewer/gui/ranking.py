@@ -73,15 +73,23 @@ class RankDialog(QDialog):
     def accept(self) -> None:
         """Close with the request, or stay open and show why the aid is invalid."""
         aid = self.aid.text().strip()
-        if aid not in self.annots.annots:
-            self.error.setText(
+        if aid in self.annots.skipped:
+            self._show_error(
+                f"aid {aid!r} was skipped when {self.annots.path.name} was loaded: "
+                f"{self.annots.skipped[aid]}"
+            )
+        elif aid not in self.annots.annots:
+            self._show_error(
                 f"aid {aid!r} is not in {self.annots.path.name}. Enter the aid of an annotation."
                 if aid
                 else "Enter the aid of the query annotation."
             )
-            self.error.show()
-            return
-        super().accept()
+        else:
+            super().accept()
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
 
 
 class RankController(QObject):

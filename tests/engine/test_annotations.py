@@ -104,6 +104,15 @@ def test_bbox_outside_image_is_skipped(tmp_path):
     assert "outside the image" in annots.problems[0]
 
 
+def test_skipped_aid_lookup_gives_reason(tmp_path):
+    annots = load_annotations(_write(tmp_path, _minimal(bbox=[150, 10, 20, 20])))
+    with pytest.raises(KeyError) as caught:
+        annots.get(1)
+    message = caught.value.args[0]
+    assert "was skipped when the file was loaded" in message
+    assert "outside the image" in message
+
+
 def test_malformed_json_names_file_and_line(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text('{"annotations": [1, 2,,]}')

@@ -110,6 +110,19 @@ def test_dialog_rejects_unknown_aid(qtbot, open_window):
     assert not window.ranking.busy
 
 
+def test_dialog_names_skip_reason(qtbot, open_window):
+    window = open_window()
+    window.session.annots.skipped["77"] = "field 'bbox' has no area"
+    window.actions["rank_candidates"].trigger()
+    dialog = window.ranking.dialog
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.aid.setText("77")
+    dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    assert dialog.isVisible()
+    assert "was skipped" in dialog.error.text()
+    assert "has no area" in dialog.error.text()
+
+
 def test_action_in_review_menu(open_window):
     window = open_window()
     menus = {action.text(): action.menu() for action in window.menuBar().actions()}
