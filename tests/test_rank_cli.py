@@ -106,6 +106,14 @@ def test_rank_json_file(tmp_path):
     assert json.loads(path.read_text())["query"] == 1
 
 
+def test_rank_species_alone_says_why(capsys):
+    # aid 16 is the only annotation of its species in the demo.
+    assert main(["rank", str(DEMO_ANNOTATIONS), "--query", "16"]) == 0
+    out = capsys.readouterr().out
+    assert "no annotation other than aid 16" in out
+    assert "--all-species" in out
+
+
 def test_rank_unknown_aid(capsys):
     code = main(["rank", str(DEMO_ANNOTATIONS), "--query", "999"])
     err = capsys.readouterr().err

@@ -95,7 +95,8 @@ def _run_rank(args: argparse.Namespace) -> int:
 
     summary = rank_summary(result, args.top, "fast" if args.fast else "vsmany")
     to_stdout = args.json == "-"
-    print(format_table(summary), file=sys.stderr if to_stdout else sys.stdout)
+    table = format_table(summary, _no_candidates_text(result, args))
+    print(table, file=sys.stderr if to_stdout else sys.stdout)
     for warning in summary["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
     if args.json:
@@ -156,8 +157,22 @@ def _candidate_json(rank: int, candidate) -> dict:
     }
 
 
-def format_table(summary: dict) -> str:
-    """Return the printed form of a ``rank_summary``: a header line and one row per candidate."""
+def _no_candidates_text(result, args: argparse.Namespace) -> str:
+    """Return why the ranking is empty and which option would widen it; "" with candidates."""
+    reason = result.no_candidates_reason()
+    if reason and result.num_others == 0 and not args.all_species:
+        reason += ". Use --all-species to rank it against every species."
+    elif reason and result.num_eligible == 0 and not args.include_same_image:
+        reason += ". Use --include-same-image to let them be candidates."
+    return reason
+
+
+def format_table(summary: dict, no_candidates: str = "") -> str:
+    """Return the printed form of a ``rank_summary``: a header line and one row per candidate.
+
+    ``no_candidates`` explains an empty ranking. Without it, the table reports
+    that nothing passed spatial verification.
+    """
     weighting = "on" if summary["fg_weighting"] else "OFF"
     lines = [
         f"query aid {summary['query']} ({summary['species']}, {summary['name']}): "
@@ -167,7 +182,8 @@ def format_table(summary: dict) -> str:
         f"{summary['timings_ms'].get('total', 0.0) / 1000:.1f} s"
     ]
     if not summary["candidates"]:
-        lines.append("no candidates: nothing in the catalog passed spatial verification")
+        reason = no_candidates or "nothing in the catalog passed spatial verification"
+        lines.append(f"no candidates: {reason}")
         return "\n".join(lines)
     lines.append(
         f"{'rank':>4} {'aid':>6}  {'name':<20} {'name_score':>10} {'score':>8} {'fg':>8} "

@@ -129,6 +129,25 @@ class RankResult:
     num_votes: int  # LNBNN votes after the exclusions
     num_shortlisted: int  # annotations that went to sver
     timings_ms: dict[str, float]
+    num_query_kpts: int = 0  # keypoints of the query's chip
+    num_others: int = 0  # catalog annotations other than the query
+    num_eligible: int = 0  # of those, the ones allowed to vote (same-photo ones only on request)
+
+    def no_candidates_reason(self) -> str:
+        """Return why no candidate is listed, or "" when some are."""
+        if self.candidates:
+            return ""
+        aid = self.query.aid
+        if self.num_query_kpts == 0:
+            return f"aid {aid} has no keypoints (a tiny or textureless box), so nothing matches it"
+        if self.num_others == 0:
+            return f"the catalog has no annotation other than aid {aid}, so nothing can be ranked"
+        if self.num_eligible == 0:
+            return (
+                f"all {self.num_others} other annotations of the catalog are in the photo of "
+                f"aid {aid}, and those are left out"
+            )
+        return f"none of the {self.num_eligible} other annotations passed spatial verification"
 
     def rank_of_name(self, name: str) -> int | None:
         """Return the 1-based rank of the first candidate of an individual, or None."""
@@ -293,7 +312,18 @@ def rank_query(
         num_votes=len(votes.fs),
         num_shortlisted=len(chosen),
         timings_ms=timings,
+        num_query_kpts=len(q.kpts),
+        **_count_others(catalog, q, config),
     )
+
+
+def _count_others(catalog: Catalog, q: CatalogAnnot, config: VsManyConfig) -> dict[str, int]:
+    """Count the catalog annotations other than the query, and those that may vote."""
+    others = [item for item in catalog.annots if item.annot.key != q.annot.key]
+    eligible = [
+        item for item in others if config.include_same_image or item.photo_hash != q.photo_hash
+    ]
+    return {"num_others": len(others), "num_eligible": len(eligible)}
 
 
 def _weighting_warnings(q, catalog, has_fg, score_config) -> tuple[str, ...]:

@@ -161,8 +161,8 @@ class RankController(QObject):
             for warning in result.warnings:
                 log.warning("Ranking aid %s: %s", query, warning)
             self._end(
-                f"No candidate for aid {query} passed spatial verification "
-                f"(catalog of {result.num_catalog}), so the pair list is unchanged.",
+                f"No candidates for aid {query}: {result.no_candidates_reason()}. "
+                "The pair list is unchanged.",
             )
             return
         found, listed = len(result.candidates), min(request.top, len(result.candidates))

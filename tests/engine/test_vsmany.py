@@ -232,6 +232,41 @@ def test_query_without_keypoints(catalog):
     assert result.candidates == ()
 
 
+def test_reason_alone_in_catalog(scene, query):
+    reason = rank_query(_catalog(scene, [1]), query).no_candidates_reason()
+    assert "no annotation other than aid 1" in reason
+
+
+def test_reason_only_own_photo(scene, query):
+    reason = rank_query(_catalog(scene, [1, 5]), query).no_candidates_reason()
+    assert "all 1 other annotations of the catalog are in the photo of aid 1" in reason
+
+
+def test_reason_own_photo_included(scene, query):
+    result = rank_query(_catalog(scene, [1, 5]), query, VsManyConfig(include_same_image=True))
+    assert result.num_eligible == 1
+
+
+def test_reason_no_keypoints(catalog):
+    empty = catalog_annot(9, "z", "zebra_c", np.empty((0, 6), np.float32))
+    result = rank_query(catalog, annot_result(empty, np.empty((0, 128), np.uint8)))
+    assert "aid 9 has no keypoints" in result.no_candidates_reason()
+
+
+def test_reason_nothing_verified(scene):
+    rng = np.random.default_rng(11)
+    lonely = catalog_annot(9, "z", "zebra_c", random_kpts(rng, 5))
+    query = annot_result(lonely, random_vecs(rng, 5))
+    result = rank_query(_catalog(scene, [3, 4]), query)
+    assert result.no_candidates_reason() == (
+        "none of the 2 other annotations passed spatial verification"
+    )
+
+
+def test_reason_empty_with_candidates(ranked):
+    assert ranked.no_candidates_reason() == ""
+
+
 def test_catalog_smaller_than_k(query):
     # Four vecs in all: K + Knorm = 5 neighbours do not exist, so each query vec
     # gets the 4 there are, and the last of them is the normaliser of 3 votes.

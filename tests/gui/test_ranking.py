@@ -161,5 +161,6 @@ def test_nothing_verified_says_so(qtbot, open_window, demo_annots):
     before = _keys(window)
     with qtbot.waitSignal(window.ranking.ended, timeout=RANK_TIMEOUT_MS):
         window.start_ranking(16)
-    assert "No candidate for aid 16 passed spatial verification" in window.status.text()
+    assert "No candidates for aid 16" in window.status.text()
+    assert "no annotation other than aid 16" in window.status.text()
     assert _keys(window) == before
