@@ -130,6 +130,36 @@ def test_unknown_aid_exits_2(tmp_path, capsys):
     assert "aid 999 is not in" in capsys.readouterr().err
 
 
+def test_out_is_file_exits_2(tmp_path, capsys):
+    out = tmp_path / "figs"
+    out.write_text("not a folder")
+    assert main(["export", str(DEMO_ANNOTATIONS), "3", "5", "--out", str(out)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_unwritable_out_fails_before_matching(tmp_path, capsys, monkeypatch):
+    import reviewer.commands.export as export_command
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(export_command.tempfile, "TemporaryFile", refuse)
+    assert main(["export", str(DEMO_ANNOTATIONS), "3", "5", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"Cannot write to the output folder {tmp_path}: Permission denied" in err
+    assert "[1/1]" not in err
+
+
+def test_repeated_pairs_exported_once(tmp_path, capsys, caplog):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("aid_a,aid_b\n3,5\n5,3\n3,5\n", encoding="utf-8")
+    out = tmp_path / "figs"
+    assert main(["export", str(DEMO_ANNOTATIONS), "--pairs", str(pairs), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "Exported 1 of 1 pairs." in err
+    assert "2 rows repeat a pair" in caplog.text
+
+
 def test_match_export_writes_sidecar(tmp_path):
     fig = tmp_path / "fig.svg"
     assert main(["match", str(DEMO_ANNOTATIONS), "3", "5", "--export", str(fig)]) == 0

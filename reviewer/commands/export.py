@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,11 +73,7 @@ def _run_export(args: argparse.Namespace) -> int:
 
     options = _options(args)
     config = score_config_from(args)
-    if not args.out.is_dir():
-        try:
-            args.out.mkdir(parents=True)
-        except OSError as err:
-            raise ReviewerError(f"Cannot create the output folder {args.out}: {err}") from None
+    _prepare_output_folder(args.out)
     annots = load_annotations(args.annotations)
     jobs = _jobs(args, annots)
 
@@ -103,9 +100,28 @@ def _options(args: argparse.Namespace):
     return FigureOptions(panels=panels, dpi=args.dpi, width_mm=args.width_mm)
 
 
+def _prepare_output_folder(out: Path) -> None:
+    """Create ``--out`` when needed and check that files can be written in it.
+
+    Checking first means a read-only folder fails before any pair is matched,
+    not once per pair.
+    """
+    if out.exists() and not out.is_dir():
+        raise ReviewerError(f"--out {out} is a file, not a folder. Choose a folder.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as err:
+        raise ReviewerError(
+            f"Cannot write to the output folder {out}: {err.strerror}. "
+            "Choose a writable folder with --out."
+        ) from None
+
+
 def _jobs(args: argparse.Namespace, annots) -> list[_Job]:
     """Return the pairs to export; rows of the pairs file that fail to resolve stay as jobs."""
-    from reviewer.review.pairs import Pair, load_pairs_csv
+    from reviewer.review.pairs import Pair, load_pairs_csv, merge_pairs
 
     if args.pairs is None:
         try:
@@ -115,7 +131,14 @@ def _jobs(args: argparse.Namespace, annots) -> list[_Job]:
         return [_Job(f"aid {pair.a.aid} vs aid {pair.b.aid}", pair)]
 
     pairs, problems = load_pairs_csv(args.pairs, annots)
-    jobs = [_Job(f"aid {pair.a.aid} vs aid {pair.b.aid}", pair) for pair in pairs]
+    unique = merge_pairs(pairs)
+    if len(unique) < len(pairs):
+        log.warning(
+            "%s: %d rows repeat a pair listed before; each pair is exported once",
+            args.pairs.name,
+            len(pairs) - len(unique),
+        )
+    jobs = [_Job(f"aid {pair.a.aid} vs aid {pair.b.aid}", pair) for pair in unique]
     for problem in problems:  # "pairs.csv line 3: aid '999' is not in the annotations"
         where, _, message = problem.partition(": ")
         jobs.append(_Job(where, None, message or problem))

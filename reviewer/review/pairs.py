@@ -97,6 +97,12 @@ def load_pairs_csv(path: str | Path, annots: AnnotationSet) -> tuple[list[Pair],
         problems.append(f"{path.name}: no pairs found; the file needs a header aid_a,aid_b")
     for line, row in enumerate(rows, start=2):
         a_key, b_key = (row.get("aid_a") or "").strip(), (row.get("aid_b") or "").strip()
+        if not (a_key and b_key):
+            problems.append(
+                f"{path.name} line {line}: expected two comma-separated aids (aid_a,aid_b), "
+                f"got {a_key or b_key!r}"
+            )
+            continue
         missing = [k for k in (a_key, b_key) if k not in annots.annots]
         if missing:
             problems.append(

@@ -76,3 +76,13 @@ def test_reversed_repeat_in_one_csv_is_dropped(tmp_path, annots):
     path.write_text("aid_a,aid_b\n3,5\n5,3\n")
     csv_pairs, _ = load_pairs_csv(path, annots)
     assert [p.key for p in merge_pairs(csv_pairs)] == [("3", "5")]
+
+
+def test_csv_row_without_comma(tmp_path, annots):
+    path = tmp_path / "pairs.csv"
+    path.write_text("aid_a,aid_b\n3;4\n3,5\n")
+    pairs, problems = load_pairs_csv(path, annots)
+    assert [p.key for p in pairs] == [("3", "5")]
+    assert problems == [
+        "pairs.csv line 2: expected two comma-separated aids (aid_a,aid_b), got '3;4'"
+    ]
