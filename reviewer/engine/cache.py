@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 #: Bump when the layout of cached entries changes, so old entries become misses.
 CACHE_VERSION = 1
+#: First bytes of a zip archive that has members, as every ``.npz`` entry here does.
+_ZIP_SIGNATURE = b"PK\x03\x04"
 
 
 def default_cache_dir() -> Path:
@@ -54,6 +56,7 @@ class DiskCache:
     def __init__(self, root: str | Path | None = None, enabled: bool = True):
         self.root = Path(root) if root is not None else default_cache_dir()
         self.enabled = enabled
+        self._write_failed = False  # after the first failed write, the next ones log at debug
 
     def _path(self, kind: str, key: str) -> Path:
         return self.root / kind / key[:2] / f"{key}.npz"
@@ -66,10 +69,15 @@ class DiskCache:
         if not path.exists():
             return None
         try:
+            # np.load reads a file without the zip signature as a pickle, and its
+            # error then suggests allow_pickle, which a cache entry never needs.
+            with path.open("rb") as fh:
+                if fh.read(len(_ZIP_SIGNATURE)) != _ZIP_SIGNATURE:
+                    raise ValueError("it is not an .npz archive")
             with np.load(path, allow_pickle=False) as data:
                 return {name: data[name] for name in data.files}
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-            log.warning("Ignoring unreadable cache entry %s: %s", path, err)
+            log.warning("Recomputing cache entry %s, because it is unreadable: %s", path, err)
             return None
 
     def put(self, kind: str, key: str, arrays: dict[str, np.ndarray]) -> None:
@@ -88,4 +96,18 @@ class DiskCache:
                 if os.path.exists(tmp):
                     os.unlink(tmp)
         except OSError as err:
-            log.warning("Could not write cache entry %s: %s", path, err)
+            self._report_write_failure(path, err)
+
+    def _report_write_failure(self, path: Path, err: OSError) -> None:
+        """Warn once per cache about failed writes, since every later entry fails alike."""
+        if self._write_failed:
+            log.debug("Could not write cache entry %s: %s", path, err)
+            return
+        self._write_failed = True
+        log.warning(
+            "Could not write cache entry %s (%s), so results are not cached and later "
+            "runs recompute them. Set REVIEWER_CACHE_DIR to a writable folder, or pass "
+            "--no-cache. Further write failures are logged at debug level.",
+            path,
+            err.strerror or err,
+        )

@@ -172,7 +172,7 @@ def test_corrupt_cache_entries_are_recomputed(annots, same_zebra, tmp_path, capl
     assert len(entries) == 3  # two annotations and the pair
     assert not again.a.from_cache
     assert again.score().score == pytest.approx(same_zebra.score().score, rel=1e-6)
-    assert "unreadable cache entry" in caplog.text
+    assert "because it is unreadable" in caplog.text
 
 
 def _rewrite_entries(root, edit):
