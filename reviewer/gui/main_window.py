@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QBrush, QColor
+from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -103,7 +103,8 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, PROGRESS_STEPS)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.match_button = QPushButton("Match")
+        # Not "Match": that word records a decision (M), and this button records none.
+        self.match_button = QPushButton("Run matching")
         self.match_button.setToolTip("Run matching for the selected pair again")
         self.cancel_button = QPushButton("Cancel")
 
@@ -149,13 +150,20 @@ class MainWindow(QMainWindow):
         self._set_busy(False)
 
     def _build_file_menu(self) -> None:
-        """Put File → Export figure… first in the menu bar."""
+        """Put File → Export figure… and File → Quit first in the menu bar."""
         self.export_action = QAction("Export figure…", self)
         self.export_action.setObjectName("export_figure")
         self.export_action.setStatusTip("Write the selected pair's figure and its JSON sidecar")
         self.export_action.triggered.connect(self._export_figure)
+        self.quit_action = QAction("Quit", self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.setStatusTip("Close the window; every recorded decision is already saved")
+        self.quit_action.triggered.connect(self.close)
+        self.addAction(self.quit_action)  # so Ctrl+Q works while the menu is closed
         menu = QMenu("&File", self)
         menu.addAction(self.export_action)
+        menu.addSeparator()
+        menu.addAction(self.quit_action)
         existing = self.menuBar().actions()
         if existing:
             self.menuBar().insertMenu(existing[0], menu)
@@ -301,7 +309,8 @@ class MainWindow(QMainWindow):
             return
         self.progress.setValue(0)
         self.status.setText(
-            f"Matching aid {key[0]} vs aid {key[1]} was cancelled. Press Match to run it."
+            f"Matching aid {key[0]} vs aid {key[1]} was cancelled. "
+            "Press Run matching to start it again."
         )
 
     # Drawing -----------------------------------------------------------------------------

@@ -226,3 +226,16 @@ def test_decision_keeps_evidence(qtbot, open_window, shared_matcher, zebra_match
     assert evidence.score == pytest.approx(score.score)
     assert evidence.score_foreground == pytest.approx(score.score_foreground)
     assert evidence.model_a == zebra_match.a.model.model_name
+
+
+def test_ctrl_q_closes_window(qtbot, open_window):
+    window = open_window()
+    qtbot.keySequence(window.focusWidget() or window, QKeySequence("Ctrl+Q"))
+    qtbot.waitUntil(lambda: not window.isVisible())
+    assert window.quit_action in window.findChildren(QAction)
+
+
+def test_rerun_button_not_named_as_decision(open_window):
+    window = open_window()
+    decision_texts = {BY_NAME[f"decide_{d}"].text for d in ("match", "nomatch", "notcomp")}
+    assert window.match_button.text() not in decision_texts
