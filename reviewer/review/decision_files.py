@@ -1,14 +1,19 @@
 """Opening a decision file: checks of the file itself, and read-only connections.
 
-A decision store runs in WAL mode, so even a reader needs the ``-shm`` file
-beside the database. In a read-only folder SQLite cannot create it, and
-``mode=ro`` fails. ``immutable=1`` then reads the main file alone, which is
-correct only when no ``-wal`` file contains decisions not yet copied into it.
+A decision store runs in WAL mode, so even a reader needs the ``-wal`` and
+``-shm`` files beside the database. A ``mode=ro`` connection creates them but
+cannot remove them when it closes, so where the file and folder are writable
+a reader uses a normal connection with ``PRAGMA query_only``, which rejects
+every change and tidies up on close. In a read-only folder SQLite cannot
+create the ``-shm`` file, and ``mode=ro`` fails. ``immutable=1`` then reads
+the main file alone, which is correct only when no ``-wal`` file contains
+decisions not yet copied into it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
 
@@ -54,6 +59,11 @@ def connect_read_only(path: Path, timeout_s: float) -> sqlite3.Connection:
     sqlite3.Error
         SQLite cannot open or read the file.
     """
+    if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+        conn = sqlite3.connect(path, timeout=timeout_s, isolation_level=None)
+        _run_or_close(conn, "PRAGMA query_only = ON")
+        return conn
+
     uri = path.resolve().as_uri()
     conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=timeout_s, isolation_level=None)
     try:
@@ -72,9 +82,14 @@ def connect_read_only(path: Path, timeout_s: float) -> sqlite3.Connection:
         )
     log.info("%s is in a read-only folder; reading it as immutable", path)
     conn = sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=timeout_s, isolation_level=None)
+    _run_or_close(conn, "PRAGMA schema_version")
+    return conn
+
+
+def _run_or_close(conn: sqlite3.Connection, statement: str) -> None:
+    """Run one statement. On an SQLite error, close the connection and re-raise."""
     try:
-        conn.execute("PRAGMA schema_version").fetchone()
+        conn.execute(statement).fetchall()
     except sqlite3.Error:
         conn.close()
         raise
-    return conn

@@ -22,7 +22,8 @@ def db(tmp_path):
 
 
 def _refuse_read_only_mode(monkeypatch):
-    """Make ``mode=ro`` fail as it does in a read-only folder without a ``-shm`` file."""
+    """Act as in a read-only folder without a ``-shm`` file, where ``mode=ro`` fails."""
+    monkeypatch.setattr(decision_files.os, "access", lambda path, mode: False)
     real_connect = sqlite3.connect
 
     def connect(database, *args, **kwargs):
@@ -49,6 +50,17 @@ def test_read_only_reads_decisions(db):
     with DecisionStore(db, read_only=True) as store:
         records = store.all_current()
     assert [(r.aid_a, r.aid_b) for r in records] == [("3", "5")]
+
+
+def test_read_only_leaves_no_wal_files(db):
+    with DecisionStore(db, read_only=True) as store:
+        store.all_current()
+    assert sorted(p.name for p in db.parent.iterdir()) == [db.name]
+
+
+def test_read_only_connection_rejects_sql_writes(db):
+    with DecisionStore(db, read_only=True) as store, pytest.raises(sqlite3.OperationalError):
+        store._conn.execute("INSERT INTO meta VALUES ('k', 'v')")
 
 
 def test_read_only_rejects_writes(db):
