@@ -87,6 +87,30 @@ def test_annotation_file_as_store(capsys):
     assert "Traceback" not in err
 
 
+def test_failed_write_keeps_old_csv(db, tmp_path, capsys, monkeypatch):
+    import reviewer.commands
+
+    out = tmp_path / "out.csv"
+    out.write_text("the previous export\n")
+
+    def fail_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(reviewer.commands.os, "replace", fail_replace)
+    assert main(["decisions", str(db), "--csv", str(out)]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert out.read_text() == "the previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.reviews.sqlite", "out.csv"]
+
+
+def test_csv_gets_usual_mode(db, tmp_path):
+    out = tmp_path / "out.csv"
+    assert main(["decisions", str(db), "--csv", str(out)]) == 0
+    reference = tmp_path / "reference.txt"
+    reference.write_text("")
+    assert out.stat().st_mode == reference.stat().st_mode
+
+
 def test_both_outputs_on_stdout_rejected(db, capsys):
     assert main(["decisions", str(db), "--csv", "-", "--json", "-"]) == 2
     assert "both write to stdout" in capsys.readouterr().err

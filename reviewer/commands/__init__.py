@@ -8,6 +8,8 @@ Each module defines ``register(commands)``, which adds its parser to the
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 from pathlib import Path
 
 from reviewer import __version__
@@ -31,11 +33,34 @@ def check_output_folder(path: Path, option: str) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write a text file, turning an OSError into ``ReviewerError``."""
+    """Write a UTF-8 text file atomically, turning an OSError into ``ReviewerError``.
+
+    The text goes to a temporary file in the same folder, which then replaces
+    ``path``. A killed process or a full disk leaves the old file, never half
+    of the new one.
+    """
+    data = text.encode("utf-8")
+    tmp = None
     try:
-        path.write_text(text, encoding="utf-8")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual mode
+        os.replace(tmp, path)
     except OSError as err:
-        raise ReviewerError(f"Cannot write {path}: {err.strerror}") from None
+        raise ReviewerError(
+            f"Cannot write {path}: {err.strerror}. Any previous file there is unchanged. "
+            "Fix the cause or choose another path."
+        ) from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def add_scoring_options(parser: argparse.ArgumentParser, counted: str = "correspondences") -> None:
