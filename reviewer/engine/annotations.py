@@ -130,6 +130,10 @@ def load_annotations(path: str | Path) -> AnnotationSet:
 def _read_json(path: Path) -> dict:
     if not path.exists():
         raise AnnotationFileError(f"Annotation file not found: {path}. Check the path.")
+    if path.is_dir():
+        raise AnnotationFileError(
+            f"{path} is a folder. Give the COCO annotation file (a .json file) instead."
+        )
     try:
         with path.open(encoding="utf-8") as fh:
             data = json.load(fh)
@@ -138,8 +142,14 @@ def _read_json(path: Path) -> dict:
             f"{path} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}). "
             "Export the annotations again or fix the file."
         ) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise AnnotationFileError(f"Cannot read {path}: {err}") from None
+    except UnicodeDecodeError:
+        raise AnnotationFileError(
+            f"{path} is not UTF-8 text, so it is not a COCO annotation file. Check the path."
+        ) from None
+    except OSError as err:
+        raise AnnotationFileError(
+            f"Cannot read {path}: {err.strerror}. Check its permissions."
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("annotations"), list):
         raise AnnotationFileError(
             f"{path} is not a COCO annotation file: it has no 'annotations' list."

@@ -85,7 +85,12 @@ def load_pairs_csv(path: str | Path, annots: AnnotationSet) -> tuple[list[Pair],
             columns = rows[0].keys() if rows else []
     except FileNotFoundError:
         raise PairsFileError(f"Pairs file not found: {path}. Check the path.") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
+    except UnicodeDecodeError:
+        raise PairsFileError(
+            f"Pairs file {path} is not UTF-8 text. Save it as a UTF-8 CSV file with the "
+            "columns aid_a,aid_b."
+        ) from None
+    except (OSError, csv.Error) as err:
         raise PairsFileError(f"Cannot read pairs file {path}: {err}") from None
     if rows and not {"aid_a", "aid_b"} <= set(columns):
         raise PairsFileError(

@@ -113,6 +113,18 @@ def test_skipped_aid_lookup_gives_reason(tmp_path):
     assert "outside the image" in message
 
 
+def test_folder_given_as_file(tmp_path):
+    with pytest.raises(AnnotationFileError, match="is a folder"):
+        load_annotations(tmp_path)
+
+
+def test_binary_file_is_not_coco(tmp_path):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0 not text")
+    with pytest.raises(AnnotationFileError, match="is not UTF-8 text"):
+        load_annotations(path)
+
+
 def test_malformed_json_names_file_and_line(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text('{"annotations": [1, 2,,]}')

@@ -86,3 +86,10 @@ def test_csv_row_without_comma(tmp_path, annots):
     assert problems == [
         "pairs.csv line 2: expected two comma-separated aids (aid_a,aid_b), got '3;4'"
     ]
+
+
+def test_csv_not_utf8(tmp_path, annots):
+    path = tmp_path / "pairs.csv"
+    path.write_bytes(b"aid_a,aid_b\n\xff\xfe3,5\n")
+    with pytest.raises(PairsFileError, match="is not UTF-8 text"):
+        load_pairs_csv(path, annots)
