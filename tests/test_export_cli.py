@@ -30,7 +30,7 @@ def test_svg_with_legend_caption_and_sidecar(tmp_path, capsys):
     out = tmp_path / "figs"
     code = main(["export", str(DEMO_ANNOTATIONS), "3", "5", "--out", str(out), "--format", "svg"])
     assert code == 0
-    svg, sidecar = out / "aid3_vs_aid5.svg", out / "aid3_vs_aid5.json"
+    svg, sidecar = out / "aid3_vs_aid5.svg", out / "aid3_vs_aid5.svg.json"
     text = _texts(svg)
     assert "soft fgweight" in text
     assert "preset vsone" in text
@@ -63,7 +63,7 @@ def test_threshold_reaches_sidecar(tmp_path):
         main(["export", str(DEMO_ANNOTATIONS), "3", "5", "--out", str(out), "--threshold", "0.4"])
         == 0
     )
-    data = json.loads((out / "aid3_vs_aid5.json").read_text(encoding="utf-8"))
+    data = json.loads((out / "aid3_vs_aid5.png.json").read_text(encoding="utf-8"))
     assert data["provenance"]["threshold"] == 0.4
 
 
@@ -91,10 +91,10 @@ def test_all_pairs_succeed_gives_0(tmp_path):
     out = tmp_path / "figs"
     assert main(["export", str(DEMO_ANNOTATIONS), "--pairs", str(pairs), "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "aid3_vs_aid4.json",
         "aid3_vs_aid4.png",
-        "aid3_vs_aid5.json",
+        "aid3_vs_aid4.png.json",
         "aid3_vs_aid5.png",
+        "aid3_vs_aid5.png.json",
     ]
 
 
@@ -164,4 +164,15 @@ def test_match_export_writes_sidecar(tmp_path):
     fig = tmp_path / "fig.svg"
     assert main(["match", str(DEMO_ANNOTATIONS), "3", "5", "--export", str(fig)]) == 0
     assert fig.is_file()
-    assert (tmp_path / "fig.json").is_file()
+    assert (tmp_path / "fig.svg.json").is_file()
+
+
+def test_formats_keep_their_own_sidecars(tmp_path):
+    out = tmp_path / "figs"
+    for fmt in ("svg", "png"):
+        args = ["export", str(DEMO_ANNOTATIONS), "3", "5", "--out", str(out), "--format", fmt]
+        assert main([*args, "--dpi", "72"]) == 0
+    svg_side = json.loads((out / "aid3_vs_aid5.svg.json").read_text(encoding="utf-8"))
+    png_side = json.loads((out / "aid3_vs_aid5.png.json").read_text(encoding="utf-8"))
+    assert svg_side["figure"] == "aid3_vs_aid5.svg"
+    assert png_side["figure"] == "aid3_vs_aid5.png"

@@ -26,8 +26,13 @@ SIDECAR_VERSION = 1
 
 
 def sidecar_path(figure: Path) -> Path:
-    """Return the sidecar path beside a figure: ``fig.svg`` -> ``fig.json``."""
-    return Path(figure).with_suffix(".json")
+    """Return the sidecar path beside a figure: ``fig.svg`` -> ``fig.svg.json``.
+
+    Each format gets its own sidecar, so exporting one pair as SVG and as PNG
+    (perhaps at different thresholds) keeps both descriptions.
+    """
+    figure = Path(figure)
+    return figure.with_name(figure.name + ".json")
 
 
 def correspondence_records(match: PairMatch, score: PairScore) -> list[dict]:

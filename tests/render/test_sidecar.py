@@ -110,7 +110,7 @@ def test_sidecar_fields(zebra_match):
 def test_write_beside_figure(zebra_match, tmp_path):
     figure = tmp_path / "aid3_vs_aid5.svg"
     path = write_sidecar(zebra_match, zebra_match.score(), figure)
-    assert path == sidecar_path(figure) == tmp_path / "aid3_vs_aid5.json"
+    assert path == sidecar_path(figure) == tmp_path / "aid3_vs_aid5.svg.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["figure"] == "aid3_vs_aid5.svg"
     assert len(data["correspondences"]) == len(zebra_match.matches)
