@@ -339,8 +339,18 @@ def _geometries(window) -> list[tuple[int, int, int, int]]:
     return [widget.geometry().getRect() for widget in widgets]
 
 
+#: Screenshot file suffix -> Qt image format.
+SCREENSHOT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP"}
+
+
 def _save_screenshot(window, path: Path) -> int:
-    """Render the window and save it as PNG; return 0 on success, else 1."""
+    """Render the window and save it in the format its suffix names; return 0 on success, else 1."""
+    image_format = SCREENSHOT_FORMATS.get(path.suffix.lower())
+    if image_format is None:
+        sys.stderr.write(
+            f"error: cannot write screenshot {path}: the name must end in .png, .jpg or .bmp\n"
+        )
+        return 1
     _settle(window)
     image = window.grab()
     if path.parent and not path.parent.is_dir():
@@ -348,7 +358,7 @@ def _save_screenshot(window, path: Path) -> int:
             f"error: cannot write screenshot {path}: folder {path.parent} does not exist\n"
         )
         return 1
-    if not image.save(str(path), "PNG"):
+    if not image.save(str(path), image_format):
         sys.stderr.write(
             f"error: cannot write screenshot {path}; check that the folder is writable\n"
         )

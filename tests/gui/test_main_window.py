@@ -236,6 +236,20 @@ def test_run_gui_screenshot(qapp, tmp_path, shared_matcher, zebra_match):
     assert _distinct_colours(_pixels(image)) > 5000
 
 
+def test_run_gui_screenshot_as_jpeg(qapp, tmp_path, shared_matcher, zebra_match):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("aid_a,aid_b\n3,5\n", encoding="utf-8")
+    shot = tmp_path / "shot.jpg"
+    assert run_gui(DEMO_ANNOTATIONS, pairs, screenshot=shot, matcher=shared_matcher) == 0
+    assert shot.read_bytes()[:3] == b"\xff\xd8\xff"
+
+
+def test_run_gui_screenshot_unknown_suffix(qapp, tmp_path, shared_matcher, capsys):
+    code = run_gui(DEMO_ANNOTATIONS, screenshot=tmp_path / "shot.tif", matcher=shared_matcher)
+    assert code == 1
+    assert "must end in .png, .jpg or .bmp" in capsys.readouterr().err
+
+
 def test_run_gui_logs_qt_messages(qapp, tmp_path, shared_matcher, zebra_match, caplog):
     # Offscreen, Qt warns about size hints for each window it shows.
     caplog.set_level(logging.DEBUG, logger="reviewer.qt")
