@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
@@ -172,6 +173,7 @@ def run_gui(
     if settings is None or not settings.restore_window(window, window.splitter):
         window.resize(*WINDOW_SIZE_PX)
     window.show()
+    restore_hook = _route_callback_errors(window)
     if query is not None:
         window.start_ranking(query, top)  # the ranking selects rank 1 when it lists pairs
     elif session.pairs:
@@ -180,6 +182,7 @@ def run_gui(
         try:
             return app.exec()
         finally:
+            restore_hook()
             if session.store is not None:
                 session.store.close()
 
@@ -191,7 +194,28 @@ def run_gui(
         _wait_for_outcome(window)
         return _save_screenshot(window, Path(screenshot))
     finally:
+        restore_hook()
         window.close()
+
+
+def _route_callback_errors(window) -> Callable[[], None]:
+    """Log errors that escape Qt callbacks and show them in the window; return the undo.
+
+    Qt hands such an error to ``sys.excepthook``. Without this hook it would
+    reach only stderr, and the reviewer would not know why a view stopped
+    updating.
+    """
+    previous = sys.excepthook
+
+    def hook(exc_type, err, traceback) -> None:
+        if not issubclass(exc_type, Exception):  # KeyboardInterrupt, SystemExit
+            previous(exc_type, err, traceback)
+            return
+        log.error("Unexpected error in a window callback", exc_info=(exc_type, err, traceback))
+        window.show_unexpected_error(err)
+
+    sys.excepthook = hook
+    return lambda: setattr(sys, "excepthook", previous)
 
 
 def _annotations_to_open(annotations: Path | None, settings: WindowSettings | None) -> Path:

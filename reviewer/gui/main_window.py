@@ -293,6 +293,11 @@ class MainWindow(QMainWindow):
         self.controls.show_state(config.threshold, config.fg_weighting)
         self._show_score()
 
+    def show_unexpected_error(self, err: BaseException) -> None:
+        """Show an error that escaped a callback, without its traceback (the log has it)."""
+        text = f"Unexpected error ({type(err).__name__}: {err}). The log has the traceback."
+        self._show_message(text, True)
+
     def _show_message(self, text: str, is_error: bool) -> None:
         self.status.setText(text)
         self.status.setStyleSheet(ERROR_STYLE if is_error else "")

@@ -6,13 +6,14 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 
 from reviewer import DEMO_ANNOTATIONS
 from reviewer.engine.cache import DiskCache
 from reviewer.engine.pipeline import Matcher
 from reviewer.engine.registry import ModelChoice
-from reviewer.gui.app import build_session, run_gui
+from reviewer.gui.app import _route_callback_errors, build_session, run_gui
 from reviewer.gui.main_window import MainWindow
 
 #: Maximum wait for the heavy path of one pair, in ms. The shared matcher
@@ -275,3 +276,17 @@ def test_bad_annotations_reported_once(qapp, tmp_path, capsys, caplog):
     run_gui(bad, screenshot=tmp_path / "shot.png")
     assert capsys.readouterr().err.count("not valid JSON") == 1
     assert not [record for record in caplog.records if "not valid JSON" in record.getMessage()]
+
+
+def test_callback_error_shows_in_window(zebra_window, qtbot, caplog):
+    def fail() -> None:
+        raise RuntimeError("boom")
+
+    restore = _route_callback_errors(zebra_window)
+    try:
+        QTimer.singleShot(0, fail)
+        qtbot.waitUntil(lambda: "RuntimeError: boom" in zebra_window.status.text())
+    finally:
+        restore()
+    assert "Unexpected error in a window callback" in caplog.text
+    assert "Traceback" not in zebra_window.status.text()
