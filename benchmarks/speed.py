@@ -18,8 +18,8 @@ Prints, in order:
 3. A pair whose features and probchips are cached on disk, the pair itself not.
 4. One live re-score of a pair with 5,000 sver inliers.
 5. Ranking one catalog annotation against a 1,000-annotation catalog, with the
-   index build time and memory (``speed_catalog.py``, which says how the
-   catalog is made).
+   index build time and memory (``speed_catalog.py``, whose docstring
+   describes how the catalog is built).
 
 The last line is ``ratio_pair_vs_vtool=<value>``: the largest, over the timed
 pairs, of our median cold-pair time divided by vtool's.
@@ -311,7 +311,7 @@ def _chip_annotation(matcher: Matcher, annot: Annotation, folder: Path) -> Annot
 
 
 def _time_vtool_cold(vt, match: PairMatch) -> tuple[float, bool]:
-    """Time vtool from chip pixels to sver; also say whether its kpts and vecs equal ours."""
+    """Time vtool from chip pixels to sver; also report whether its kpts and vecs equal ours."""
     annot_a = _vtool_annot(vt, match.a.chip.pixels)
     annot_b = _vtool_annot(vt, match.b.chip.pixels)
     start = time.perf_counter()

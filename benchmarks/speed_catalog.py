@@ -13,7 +13,7 @@ orientations count as one photo. Each source box is carried into each
 orientation and then cropped up to ``CROPS`` times: shrunk to 80-100% of its
 size, shifted by up to 5% of it, and turned by up to 0.15 rad. Each
 orientation of a named individual is an individual of its own, so the catalog
-holds many names and the shortlist of 40 names is full, as in a real catalog.
+contains many names and the shortlist of 40 names is full, as in a real catalog.
 The first ``--size`` annotations, in a fixed shuffled order, form the catalog.
 The catalog spans all species, so every query searches all of it.
 
@@ -174,6 +174,7 @@ def _cropped(source: _Source, crop: int, rng: np.random.Generator) -> Annotation
     x, y, w, h = annot.bbox
     centre, theta = np.array([x + w / 2, y + h / 2]), annot.theta
     width, height = annot.image_size or _size_of(annot.image_path)
+
     for _ in range(source.turns):  # a quarter turn clockwise: (x, y) -> (H - y, x)
         centre = np.array([height - centre[1], centre[0]])
         width, height = height, width
@@ -181,16 +182,18 @@ def _cropped(source: _Source, crop: int, rng: np.random.Generator) -> Annotation
     if source.mirror:
         centre[0] = width - centre[0]
         theta = -theta
+
     if crop:
         scale = rng.uniform(0.8, 1.0)
         w, h = w * scale, h * scale
         centre = centre + rng.uniform(-0.05, 0.05, 2) * (w, h)
         theta += rng.uniform(-0.15, 0.15)
-    # Keep the box centre inside the photo; the chip may run past its edges.
+    # Keep the box centre inside the photo. The chip may still run past its edges.
     centre = np.clip(centre, 1.0, (width - 1.0, height - 1.0))
+
     bbox = (float(centre[0] - w / 2), float(centre[1] - h / 2), float(w), float(h))
-    name = f"{annot.name}/{source.turns}{'m' if source.mirror else ''}" if annot.name else None
     orientation = f"{source.turns}{'m' if source.mirror else ''}"
+    name = f"{annot.name}/{orientation}" if annot.name else None
     return replace(
         annot,
         aid=f"{source.photo.stem}-{annot.key}-r{orientation}-c{crop}",

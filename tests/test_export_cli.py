@@ -140,10 +140,10 @@ def test_out_is_file_exits_2(tmp_path, capsys):
 def test_unwritable_out_fails_before_matching(tmp_path, capsys, monkeypatch):
     import reviewer.commands.export as export_command
 
-    def refuse(*args, **kwargs):
+    def fail_to_open(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(export_command.tempfile, "TemporaryFile", refuse)
+    monkeypatch.setattr(export_command.tempfile, "TemporaryFile", fail_to_open)
     assert main(["export", str(DEMO_ANNOTATIONS), "3", "5", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert f"Cannot write to the output folder {tmp_path}: Permission denied" in err

@@ -8,7 +8,10 @@ Each module defines ``register(commands)``, which adds its parser to the
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -86,3 +89,29 @@ def score_config_from(args: argparse.Namespace):
     if not 0.0 <= args.threshold <= 1.0:
         raise ReviewerError(f"--threshold must be in [0, 1], not {args.threshold}")
     return ScoreConfig(threshold=args.threshold, fg_weighting=not args.no_fg)
+
+
+def json_number(value: float | None) -> float | None:
+    """Return a score rounded to 6 decimals for JSON; None for a missing or non-finite value."""
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), 6)
+
+
+def print_report(summary: str, warnings, payload: dict, json_out: str | None) -> None:
+    """Print a command's summary and warnings, and write its JSON to ``json_out``.
+
+    With ``json_out`` "-", the JSON goes to stdout and the summary to stderr,
+    so stdout carries only JSON.
+    """
+    to_stdout = json_out == "-"
+    print(summary, file=sys.stderr if to_stdout else sys.stdout)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if not json_out:
+        return
+    text = json.dumps(payload, indent=2)
+    if to_stdout:
+        print(text)
+    else:
+        write_text(Path(json_out), text + "\n")

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import math
-import sys
 from pathlib import Path
 
 from reviewer.commands import (
     add_common,
     add_scoring_options,
     check_output_folder,
+    json_number,
+    print_report,
     score_config_from,
-    write_text,
 )
 from reviewer.engine.errors import ReviewerError
 from reviewer.engine.flags import pair_flags
@@ -68,16 +66,7 @@ def _run_match(args: argparse.Namespace) -> int:
     score = match.score(score_config)
     result = match_summary(match, score)
 
-    to_stdout = args.json == "-"
-    print(format_summary(result), file=sys.stderr if to_stdout else sys.stdout)
-    for warning in result["warnings"]:
-        print(f"warning: {warning}", file=sys.stderr)
-    if args.json:
-        text = json.dumps(result, indent=2)
-        if to_stdout:
-            print(text)
-        else:
-            write_text(Path(args.json), text + "\n")
+    print_report(format_summary(result), result["warnings"], result, args.json)
     if args.export:
         from reviewer.render.export import export_pair
 
@@ -110,11 +99,11 @@ def match_summary(match, score) -> dict:
         "fg_weighting": bool(match.fg_weighting and score.config.fg_weighting),
         "fg_weighting_off_reason": off_reason,
         "threshold": score.config.threshold,
-        "score": _round(score.score),
-        "score_foreground": _round(score.score_foreground),
-        "score_background": _round(score.score_background),
-        "background_share": _round(score.background_share),
-        "background_share_unweighted": _round(score.background_share_unweighted),
+        "score": json_number(score.score),
+        "score_foreground": json_number(score.score_foreground),
+        "score_background": json_number(score.score_background),
+        "background_share": json_number(score.background_share),
+        "background_share_unweighted": json_number(score.background_share_unweighted),
         "num_matches": len(match.matches),
         "num_inliers": int(len(match.sver.inliers)),
         "num_same_place": match.num_same_place,
@@ -152,9 +141,3 @@ def format_summary(result: dict) -> str:
 
 def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.0f}%"
-
-
-def _round(value: float | None) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return round(float(value), 6)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import math
 import sys
 from pathlib import Path
 
@@ -13,8 +11,9 @@ from reviewer.commands import (
     add_common,
     add_scoring_options,
     check_output_folder,
+    json_number,
+    print_report,
     score_config_from,
-    write_text,
 )
 from reviewer.engine.annotations import UNKNOWN_NAME
 from reviewer.engine.errors import ReviewerError
@@ -94,17 +93,8 @@ def _run_rank(args: argparse.Namespace) -> int:
         raise ReviewerError(err.args[0]) from None
 
     summary = rank_summary(result, args.top, "fast" if args.fast else "vsmany")
-    to_stdout = args.json == "-"
     table = format_table(summary, _no_candidates_text(result, args))
-    print(table, file=sys.stderr if to_stdout else sys.stdout)
-    for warning in summary["warnings"]:
-        print(f"warning: {warning}", file=sys.stderr)
-    if args.json:
-        text = json.dumps(summary, indent=2)
-        if to_stdout:
-            print(text)
-        else:
-            write_text(Path(args.json), text + "\n")
+    print_report(table, summary["warnings"], summary, args.json)
     return 0
 
 
@@ -144,12 +134,12 @@ def _candidate_json(rank: int, candidate) -> dict:
         "rank": rank,
         "aid": candidate.annot.aid,
         "name": candidate.annot.name or UNKNOWN_NAME,
-        "score": _round(candidate.score),
-        "name_score": _round(candidate.name_score),
-        "score_foreground": _round(pair.score_foreground),
-        "score_background": _round(pair.score_background),
-        "background_share": _round(pair.background_share),
-        "background_share_unweighted": _round(pair.background_share_unweighted),
+        "score": json_number(candidate.score),
+        "name_score": json_number(candidate.name_score),
+        "score_foreground": json_number(pair.score_foreground),
+        "score_background": json_number(pair.score_background),
+        "background_share": json_number(pair.background_share),
+        "background_share_unweighted": json_number(pair.background_share_unweighted),
         "num_votes": candidate.num_votes,
         "num_inliers": candidate.num_inliers,
         "num_same_place": candidate.num_same_place,
@@ -224,9 +214,3 @@ def _stderr_progress():
 
 def _number(value: float | None) -> str:
     return f"{'n/a':>8}" if value is None else f"{value:>8.3f}"
-
-
-def _round(value: float | None) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return round(float(value), 6)

@@ -38,8 +38,8 @@ PSEUDO_MAX_DIST = np.sqrt(2.0) * PSEUDO_MAX_VEC_COMPONENT
 _ALGORITHMS = ("blas", "linear", "kdtree")
 
 #: The exact search computes at most this many squared distances at a time
-#: (4 MiB of float32). One reused block stays in cache for the argmin passes;
-#: a full 3000 x 3000 distance matrix was slower on a 2-core VM, because
+#: (4 MiB of float32). One reused block stays in cache for the argmin passes.
+#: A full 3000 x 3000 distance matrix was slower on a 2-core VM, because
 #: fresh pages of that size were slow to fault in.
 _BLAS_BLOCK_VALUES = 2**20
 

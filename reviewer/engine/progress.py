@@ -55,7 +55,7 @@ class Reporter:
 class MergedProgress:
     """Merges the progress of parallel jobs into one fraction that never goes down.
 
-    Each job reports its own fraction in [0, 1]; the parent sees their mean.
+    Each job reports its own fraction in [0, 1]; the parent receives their mean.
     ``stop`` makes every job raise ``Cancelled`` at its next report, which is
     how one job's error ends the others early.
     """

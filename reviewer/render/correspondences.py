@@ -119,13 +119,8 @@ def paint_correspondences(
     painter.setBrush(Qt.BrushStyle.NoBrush)
     for i in order:
         line_pen, ellipse_pen = _pens(kinds[i], tuple(rgb[i]), style)
-        if style.draw_ellipses:
-            painter.setPen(ellipse_pen)
-            painter.drawPolygon(polygons_a[i])
-            painter.drawPolygon(polygons_b[i])
-        if style.draw_lines:
-            painter.setPen(line_pen)
-            painter.drawLine(start_a[i], end_b[i])
+        shapes = (polygons_a[i], polygons_b[i], start_a[i], end_b[i])
+        _draw_correspondence(painter, shapes, line_pen, ellipse_pen, style)
     painter.restore()
 
 
@@ -153,15 +148,21 @@ def paint_outliers(
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     painter.setBrush(Qt.BrushStyle.NoBrush)
-    for i in range(len(start_a)):
-        if style.draw_ellipses:
-            painter.setPen(ellipse_pen)
-            painter.drawPolygon(polygons_a[i])
-            painter.drawPolygon(polygons_b[i])
-        if style.draw_lines:
-            painter.setPen(line_pen)
-            painter.drawLine(start_a[i], end_b[i])
+    for shapes in zip(polygons_a, polygons_b, start_a, end_b, strict=True):
+        _draw_correspondence(painter, shapes, line_pen, ellipse_pen, style)
     painter.restore()
+
+
+def _draw_correspondence(painter, shapes, line_pen, ellipse_pen, style: MatchStyle) -> None:
+    """Draw one correspondence: shapes are (ellipse in A, ellipse in B, line start, line end)."""
+    polygon_a, polygon_b, start, end = shapes
+    if style.draw_ellipses:
+        painter.setPen(ellipse_pen)
+        painter.drawPolygon(polygon_a)
+        painter.drawPolygon(polygon_b)
+    if style.draw_lines:
+        painter.setPen(line_pen)
+        painter.drawLine(start, end)
 
 
 def paint_highlight(

@@ -21,7 +21,7 @@ def db(tmp_path):
     return path
 
 
-def _refuse_read_only_mode(monkeypatch):
+def _fail_read_only_mode(monkeypatch):
     """Act as in a read-only folder without a ``-shm`` file, where ``mode=ro`` fails."""
     monkeypatch.setattr(decision_files.os, "access", lambda path, mode: False)
     real_connect = sqlite3.connect
@@ -98,14 +98,14 @@ def test_non_sqlite_file_named(tmp_path):
 
 
 def test_read_only_folder_falls_back(db, monkeypatch):
-    _refuse_read_only_mode(monkeypatch)
+    _fail_read_only_mode(monkeypatch)
     with DecisionStore(db, read_only=True) as store:
         records = store.all_current()
     assert len(records) == 1
 
 
 def test_read_only_folder_with_wal_rejected(db, monkeypatch):
-    _refuse_read_only_mode(monkeypatch)
+    _fail_read_only_mode(monkeypatch)
     db.with_name(db.name + "-wal").write_bytes(b"\0" * 64)
     with pytest.raises(DecisionStoreError, match="-wal contains decisions"):
         DecisionStore(db, read_only=True)
